@@ -1,0 +1,186 @@
+"""Tout Près settings: everything that varies between deployments comes from the environment."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("TOUTPRES_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+# A local .env is convenient for operators; the process environment always wins.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else a random key kept in var/ (never a shared default)."""
+    key = env.str("SECRET_KEY", default="")
+    if key:
+        return key
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(get_random_secret_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.humanize",
+    "leaflet",
+    "djgeojson",
+    "geodata",
+    "directory",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "directory.context_processors.site",
+            ],
+        },
+    },
+]
+
+# Databases: SpatiaLite in the project folder by default, PostGIS with
+# DATABASE_URL=postgis://user:password@host:port/name.
+DATABASES = {
+    "default": env.db(
+        "DATABASE_URL", default=f"spatialite:///{VAR_DIR / 'toutpres.sqlite3'}"
+    ),
+}
+if DATABASES["default"]["ENGINE"].endswith("spatialite"):
+    # SQLite waits for a busy writer instead of failing at once (runserver threads, imports).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+SPATIALITE_LIBRARY_PATH = env.str("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# gis.W001: Debian 12 ships GDAL 3.6, which cannot block file/network access from
+# spatial references. We never hand user-supplied files or SRS strings to GDAL (imports
+# are parsed with csv/json/shapely, projections go through pyproj), so the risk it
+# guards against does not arise here. Drop this once the platform has GDAL >= 3.9.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# French first, English second; dates and numbers follow the active locale.
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+USE_THOUSAND_SEPARATOR = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# E-mail: console locally, SMTP via EMAIL_URL in production.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "")
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tout Près <ne-pas-repondre@localhost>")
+
+# Production hardening: on whenever DEBUG is off, so `check --deploy` is clean.
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+# --- Tout Près ---------------------------------------------------------------
+# The region is configuration, not code (checked at start-up by geodata.checks).
+TOUTPRES_REGION = {
+    "NAME": env.str("REGION_NAME", default="Centre-Val de Loire"),
+    "DEPARTEMENTS": env.list("REGION_DEPARTEMENTS", default=["18", "28", "36", "37", "41", "45"]),
+    "MAP_CENTER": [float(x) for x in env.list("REGION_MAP_CENTER", default=["47.48", "1.68"])],
+    "MAP_ZOOM": env.int("REGION_MAP_ZOOM", default=8),
+}
+
+# Geocoding: "offline" (gazetteer only) or "ban" (Base Adresse Nationale via geopy,
+# falling back to the gazetteer when the service fails).
+TOUTPRES_GEOCODER = {
+    "BACKEND": env.str("GEOCODER", default="offline"),
+    "BAN_DOMAIN": env.str("GEOCODER_BAN_DOMAIN", default="api-adresse.data.gouv.fr"),
+    "BAN_SCHEME": env.str("GEOCODER_BAN_SCHEME", default="https"),
+    "TIMEOUT": env.float("GEOCODER_TIMEOUT", default=3.0),
+    "USER_AGENT": env.str("GEOCODER_USER_AGENT", default="tout-pres"),
+}
+
+# Tiles: the operator picks a provider whose usage policy allows their traffic.
+TILES_URL = env.str("TILES_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+TILES_ATTRIBUTION = env.str(
+    "TILES_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">contributeurs OpenStreetMap</a>',
+)
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": tuple(TOUTPRES_REGION["MAP_CENTER"]),
+    "DEFAULT_ZOOM": TOUTPRES_REGION["MAP_ZOOM"],
+    "MIN_ZOOM": 5,
+    "MAX_ZOOM": 18,
+    "TILES": [("OpenStreetMap", TILES_URL, {"attribution": TILES_ATTRIBUTION, "maxZoom": 19})],
+    "RESET_VIEW": False,
+    "NO_GLOBALS": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+}

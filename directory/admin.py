@@ -1,0 +1,120 @@
+"""Admin for the directory: map widget, filters by kind/status/département, moderation actions."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from leaflet.admin import LeafletGeoAdmin
+
+from .models import (
+    Actor,
+    Category,
+    DistributionLink,
+    Label,
+    ModerationStatus,
+    OpeningSlot,
+    SaleMode,
+    ScheduleException,
+    Season,
+)
+
+
+class OpeningSlotInline(admin.TabularInline):
+    model = OpeningSlot
+    extra = 0
+
+
+class SeasonInline(admin.TabularInline):
+    model = Season
+    extra = 0
+
+
+class ScheduleExceptionInline(admin.TabularInline):
+    model = ScheduleException
+    extra = 0
+
+
+class DistributionLinkInline(admin.TabularInline):
+    model = DistributionLink
+    fk_name = "actor"
+    extra = 0
+    autocomplete_fields = ["place"]
+
+
+class DepartementFilter(admin.SimpleListFilter):
+    title = _("département")
+    parameter_name = "departement"
+
+    def lookups(self, request, model_admin):
+        from geodata.models import Departement
+
+        return [(d.code, str(d)) for d in Departement.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(commune__departement__code=self.value())
+        return queryset
+
+
+def _set_status(status):
+    def action(modeladmin, request, queryset):
+        updated = queryset.update(status=status)
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(n)d fiche passée à « %(status)s ».",
+                "%(n)d fiches passées à « %(status)s ».",
+                updated,
+            )
+            % {"n": updated, "status": ModerationStatus(status).label},
+            messages.SUCCESS,
+        )
+
+    action.__name__ = f"mark_{status}"
+    action.short_description = _("Passer au statut « %(status)s »") % {
+        "status": ModerationStatus(status).label
+    }
+    action.allowed_permissions = ("change",)
+    return action
+
+
+@admin.register(Actor)
+class ActorAdmin(LeafletGeoAdmin):
+    list_display = ["name", "kind", "commune", "departement", "status", "updated_at"]
+    list_filter = ["kind", "status", DepartementFilter, "categories", "labels", "sale_modes"]
+    search_fields = ["name", "products", "commune__name", "postal_code", "phone", "email"]
+    list_select_related = ["commune__departement"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["commune", "owner"]
+    filter_horizontal = ["categories", "labels", "sale_modes"]
+    readonly_fields = ["created_at", "updated_at", "source", "source_key"]
+    date_hierarchy = "created_at"
+    inlines = [OpeningSlotInline, SeasonInline, ScheduleExceptionInline, DistributionLinkInline]
+    actions = [
+        _set_status(ModerationStatus.PUBLISHED),
+        _set_status(ModerationStatus.PENDING),
+        _set_status(ModerationStatus.REJECTED),
+        _set_status(ModerationStatus.ARCHIVED),
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "kind", "status", "owner"]}),
+        (_("Présentation"), {"fields": ["description", "products", "categories", "labels", "sale_modes"]}),
+        (
+            _("Lieu"),
+            {"fields": ["address", "postal_code", "commune", "location", "location_is_approximate"]},
+        ),
+        (_("Contacts publics"), {"fields": ["phone", "email", "website", "shop_url"]}),
+        (_("Contact privé"), {"fields": ["contact_name", "contact_email", "contact_phone"]}),
+        (_("Suivi"), {"fields": ["confirmed_at", "created_at", "updated_at", "source", "source_key"]}),
+    ]
+
+    @admin.display(description=_("département"), ordering="commune__departement__code")
+    def departement(self, obj):
+        return obj.commune.departement.code if obj.commune_id else "—"
+
+
+@admin.register(Category, Label, SaleMode)
+class ReferenceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}

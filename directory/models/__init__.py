@@ -1,0 +1,20 @@
+from .actor import Actor, unique_slug
+from .choices import ActorKind, ModerationStatus, Weekday
+from .links import DistributionLink
+from .schedule import OpeningSlot, ScheduleException, Season
+from .taxonomy import Category, Label, SaleMode
+
+__all__ = [
+    "Actor",
+    "ActorKind",
+    "Category",
+    "DistributionLink",
+    "Label",
+    "ModerationStatus",
+    "OpeningSlot",
+    "SaleMode",
+    "ScheduleException",
+    "Season",
+    "Weekday",
+    "unique_slug",
+]

@@ -1,0 +1,125 @@
+"""Actors: farms, shops, artisans, markets, pick-up points and basket schemes."""
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ActorKind, ModerationStatus
+from .querysets import ActorQuerySet
+from .taxonomy import Category, Label, SaleMode
+
+
+class Actor(models.Model):
+    name = models.CharField(_("nom"), max_length=150)
+    slug = models.SlugField(_("adresse de la fiche"), max_length=170, unique=True)
+    kind = models.CharField(_("type"), max_length=20, choices=ActorKind.choices, db_index=True)
+    description = models.TextField(_("présentation"), blank=True)
+    products = models.TextField(
+        _("produits"), blank=True, help_text=_("Texte libre : « fromages de chèvre, yaourts… »")
+    )
+
+    # Where
+    address = models.CharField(_("adresse"), max_length=255, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=5, blank=True)
+    commune = models.ForeignKey(
+        "geodata.Commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="actors",
+        verbose_name=_("commune"),
+    )
+    location = models.PointField(_("position"), srid=4326, spatial_index=True)
+    location_is_approximate = models.BooleanField(
+        _("position approximative"),
+        default=False,
+        help_text=_("Producteur à domicile : la carte publique montre la commune, jamais la maison."),
+    )
+
+    # Public contacts (phone first: many customers order by phone)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail public"), blank=True)
+    website = models.URLField(_("site web"), blank=True)
+    shop_url = models.URLField(
+        _("boutique en ligne"), blank=True, help_text=_("Cagette, Open Food Network…")
+    )
+    # Private contact, for the team only
+    contact_name = models.CharField(_("personne à contacter"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("e-mail de contact (privé)"), blank=True)
+    contact_phone = models.CharField(_("téléphone de contact (privé)"), max_length=20, blank=True)
+
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="actors", verbose_name=_("catégories")
+    )
+    labels = models.ManyToManyField(Label, blank=True, related_name="actors", verbose_name=_("labels"))
+    sale_modes = models.ManyToManyField(
+        SaleMode, blank=True, related_name="actors", verbose_name=_("modes de vente")
+    )
+
+    status = models.CharField(
+        _("statut"),
+        max_length=20,
+        choices=ModerationStatus.choices,
+        default=ModerationStatus.PENDING,
+        db_index=True,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actors",
+        verbose_name=_("propriétaire"),
+    )
+    source = models.CharField(_("source"), max_length=100, blank=True, default="")
+    source_key = models.CharField(_("identifiant dans la source"), max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    confirmed_at = models.DateTimeField(_("informations confirmées le"), null=True, blank=True)
+
+    objects = ActorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("acteur")
+        verbose_name_plural = _("acteurs")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_key"],
+                condition=~models.Q(source_key=""),
+                name="unique_actor_source_key",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("directory:actor-detail", kwargs={"slug": self.slug})
+
+    @property
+    def public_location(self):
+        """Where the public map puts the pin: the commune's centre for home-based producers."""
+        if self.location_is_approximate and self.commune_id and self.commune.center:
+            return self.commune.center
+        return self.location
+
+
+def unique_slug(name: str, exclude_pk=None) -> str:
+    """A slug from the name, suffixed -2, -3… until it is free."""
+    base = (slugify(name) or "acteur")[:160]
+    taken = set(
+        Actor.objects.filter(slug__startswith=base).exclude(pk=exclude_pk).values_list("slug", flat=True)
+    )
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug

@@ -1,0 +1,54 @@
+"""Actor visibility and proximity, as QuerySet methods."""
+
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
+from django.contrib.gis.measure import D
+from django.db import models
+
+from geodata.distance import bbox_around, validate_coordinates, validate_radius_km
+from geodata.spatial import bbox_prefilter
+
+from .choices import ModerationStatus
+
+
+def as_point(point) -> Point:
+    """A validated WGS84 Point from a Point or a (lat, lon) pair."""
+    if isinstance(point, Point):
+        if point.srid not in (None, 4326):
+            point = point.transform(4326, clone=True)
+        lat, lon = validate_coordinates(point.y, point.x)
+    else:
+        lat, lon = validate_coordinates(*point)
+    return Point(lon, lat, srid=4326)
+
+
+class ActorQuerySet(models.QuerySet):
+    def published(self):
+        """Listings the public may see."""
+        return self.filter(status=ModerationStatus.PUBLISHED)
+
+    def visible_to(self, user):
+        """Published listings, plus the user's own, plus everything for staff who may view them."""
+        if user is None or not user.is_authenticated:
+            return self.published()
+        if user.is_superuser or user.has_perm("directory.view_actor"):
+            return self
+        return self.filter(models.Q(status=ModerationStatus.PUBLISHED) | models.Q(owner=user))
+
+    def near(self, point, radius_km):
+        """Actors within ``radius_km`` of ``point``, annotated with ``distance`` and nearest first.
+
+        Two steps, both in the database: the spatial index keeps the rows inside a
+        bounding box computed in metres, then the exact geodesic distance (on the
+        ellipsoid, not a sphere) filters and orders them. Administrative borders play
+        no part.
+        """
+        point = as_point(point)
+        radius = validate_radius_km(radius_km)
+        bbox = bbox_around(point.y, point.x, radius)
+        return (
+            bbox_prefilter(self, "location", bbox)
+            .annotate(distance=Distance("location", point, spheroid=True))
+            .filter(distance__lte=D(km=radius))
+            .order_by("distance", "pk")
+        )

@@ -1,0 +1,60 @@
+"""Base Adresse Nationale (api-adresse.data.gouv.fr) through geopy's BANFrance adapter."""
+
+import logging
+
+from geopy.exc import GeocoderTimedOut, GeopyError
+from geopy.geocoders import BANFrance
+
+from ..distance import validate_coordinates
+from .base import GeocodeResult, GeocodingError
+
+logger = logging.getLogger(__name__)
+
+
+class BANGeocoder:
+    source = "ban"
+
+    def __init__(self, domain: str, scheme: str = "https", timeout: float = 3.0, user_agent="tout-pres"):
+        self._client = BANFrance(domain=domain, scheme=scheme, timeout=timeout, user_agent=user_agent)
+
+    def geocode(self, query: str) -> GeocodeResult | None:
+        query = (query or "").strip()
+        if len(query) < 3:
+            return None
+        try:
+            location = self._client.geocode(query, exactly_one=True)
+        except GeocoderTimedOut as exc:
+            raise GeocodingError(f"BAN: délai dépassé ({exc})") from exc
+        except GeopyError as exc:
+            raise GeocodingError(f"BAN: {exc}") from exc
+        if location is None:
+            return None
+        try:
+            lat, lon = validate_coordinates(location.latitude, location.longitude)
+        except Exception as exc:
+            raise GeocodingError(f"BAN: coordonnées illisibles ({exc})") from exc
+        properties = (location.raw or {}).get("properties", {}) if isinstance(location.raw, dict) else {}
+        return GeocodeResult(
+            latitude=lat,
+            longitude=lon,
+            label=properties.get("label") or location.address,
+            commune_code=properties.get("citycode"),
+            precision=properties.get("type") or "housenumber",
+            source=self.source,
+        )
+
+
+class FallbackGeocoder:
+    """Tries the primary geocoder, then the offline one when it fails or finds nothing."""
+
+    def __init__(self, primary, fallback):
+        self.primary = primary
+        self.fallback = fallback
+
+    def geocode(self, query: str) -> GeocodeResult | None:
+        try:
+            result = self.primary.geocode(query)
+        except GeocodingError as exc:
+            logger.warning("Geocoder failed, using the gazetteer: %s", exc)
+            result = None
+        return result or self.fallback.geocode(query)

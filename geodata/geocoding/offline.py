@@ -1,0 +1,57 @@
+"""Offline geocoding from the gazetteer: a postal code or commune name gives its town hall."""
+
+import re
+
+from ..models import Commune
+from ..text import normalize
+from .base import GeocodeResult
+
+POSTAL_CODE = re.compile(r"\b(\d{5})\b")
+
+
+class GazetteerGeocoder:
+    """Resolves the commune part of an address. Never fails for lack of network."""
+
+    source = "gazetteer"
+
+    def geocode(self, query: str) -> GeocodeResult | None:
+        commune = self.find_commune(query)
+        if commune is None or commune.center is None:
+            return None
+        center = commune.center
+        return GeocodeResult(
+            latitude=center.y,
+            longitude=center.x,
+            label=commune.label,
+            commune_code=commune.code,
+            precision="municipality",
+            source=self.source,
+        )
+
+    def find_commune(self, query: str) -> Commune | None:
+        """The commune an address or place text designates, best guess first."""
+        text = normalize(query or "")
+        if not text:
+            return None
+        communes = Commune.objects.prefetch_related("postal_codes")
+        match = POSTAL_CODE.search(query)
+        if match:
+            candidates = list(
+                communes.filter(postal_codes__code=match.group(1)).distinct().order_by("-population")
+            )
+            # "45160 Olivet" must not give Saint-Hilaire-Saint-Mesmin, which shares 45160.
+            named = [c for c in candidates if f" {c.search_name} " in f" {text} "]
+            if named or candidates:
+                return (named or candidates)[0]
+        exact = communes.filter(search_name=text).order_by("-population").first()
+        if exact:
+            return exact
+        # An address ends with its commune: try "… rue des Lilas tours" -> "tours",
+        # longest tail first so "saint jean de braye" beats "braye".
+        words = text.split()
+        for start in range(len(words)):
+            tail = " ".join(words[start:])
+            found = communes.filter(search_name=tail).order_by("-population").first()
+            if found:
+                return found
+        return communes.search(query).first()

@@ -1,0 +1,103 @@
+"""Territories: régions, départements and communes, with their postal codes."""
+
+from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import CommuneQuerySet, DepartementQuerySet
+
+
+class Region(models.Model):
+    code = models.CharField(_("code INSEE"), max_length=3, unique=True)
+    name = models.CharField(_("nom"), max_length=100)
+    outline = models.MultiPolygonField(_("contour simplifié"), srid=4326, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("région")
+        verbose_name_plural = _("régions")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Departement(models.Model):
+    code = models.CharField(_("code INSEE"), max_length=3, unique=True)
+    name = models.CharField(_("nom"), max_length=100)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="departements", verbose_name=_("région")
+    )
+    outline = models.MultiPolygonField(_("contour simplifié"), srid=4326, null=True, blank=True)
+
+    objects = DepartementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("département")
+        verbose_name_plural = _("départements")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Commune(models.Model):
+    code = models.CharField(_("code INSEE"), max_length=5, unique=True)
+    name = models.CharField(_("nom"), max_length=150)
+    # Lower case, no accents, "st" -> "saint": what the gazetteer matches on.
+    search_name = models.CharField(max_length=150, db_index=True, editable=False)
+    departement = models.ForeignKey(
+        Departement,
+        on_delete=models.PROTECT,
+        related_name="communes",
+        verbose_name=_("département"),
+    )
+    population = models.PositiveIntegerField(_("population municipale"), default=0)
+    townhall = models.PointField(_("mairie"), srid=4326, null=True, blank=True)
+    outline = models.MultiPolygonField(_("contour simplifié"), srid=4326, null=True, blank=True)
+
+    objects = CommuneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commune")
+        verbose_name_plural = _("communes")
+        ordering = ["name", "code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.departement_id and self.departement.code})"
+
+    @property
+    def label(self) -> str:
+        """Name with its postal code(s), as shown in the autocompletion."""
+        codes = ", ".join(self.postal_code_list)
+        return f"{self.name} ({codes})" if codes else self.name
+
+    @property
+    def postal_code_list(self) -> list[str]:
+        return sorted({p.code for p in self.postal_codes.all()})
+
+    @property
+    def center(self):
+        """Town hall if known, else a point guaranteed inside the outline."""
+        if self.townhall:
+            return self.townhall
+        if self.outline:
+            return self.outline.point_on_surface
+        return None
+
+
+class PostalCode(models.Model):
+    # Several communes share one postal code, and a commune may have several.
+    code = models.CharField(_("code postal"), max_length=5, db_index=True)
+    commune = models.ForeignKey(
+        Commune, on_delete=models.CASCADE, related_name="postal_codes", verbose_name=_("commune")
+    )
+
+    class Meta:
+        verbose_name = _("code postal")
+        verbose_name_plural = _("codes postaux")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "commune"], name="unique_postal_code_commune")
+        ]
+
+    def __str__(self):
+        return self.code
