@@ -87,9 +87,9 @@ def bbox_around(latitude, longitude, radius_km) -> tuple[float, float, float, fl
         np.full_like(azimuths, radius_m),
     )
     # Sampling every 2° can miss the extreme by at most r(1 - cos 1°) ≈ 0.015 % of r;
-    # a 0.5 % margin keeps the box a strict superset.
-    margin_lon = (lons.max() - lons.min()) * 0.005
-    margin_lat = (lats.max() - lats.min()) * 0.005
+    # a margin of 0.25 % of the span (0.5 % of r) keeps the box a strict superset.
+    margin_lon = (lons.max() - lons.min()) * 0.0025
+    margin_lat = (lats.max() - lats.min()) * 0.0025
     return (
         max(-180.0, float(lons.min() - margin_lon)),
         max(-90.0, float(lats.min() - margin_lat)),

@@ -112,9 +112,14 @@ class Actor(models.Model):
         return self.location
 
 
+def unique_slug_base(name: str) -> str:
+    """The slug a name starts from, before any -2, -3 suffix."""
+    return (slugify(name) or "acteur")[:160]
+
+
 def unique_slug(name: str, exclude_pk=None) -> str:
     """A slug from the name, suffixed -2, -3… until it is free."""
-    base = (slugify(name) or "acteur")[:160]
+    base = unique_slug_base(name)
     taken = set(
         Actor.objects.filter(slug__startswith=base).exclude(pk=exclude_pk).values_list("slug", flat=True)
     )

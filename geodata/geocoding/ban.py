@@ -23,10 +23,14 @@ class BANGeocoder:
             return None
         try:
             location = self._client.geocode(query, exactly_one=True)
-        except GeocoderTimedOut as exc:
-            raise GeocodingError(f"BAN: délai dépassé ({exc})") from exc
         except GeopyError as exc:
+            # geopy's requests adapter reports a read time-out as "unavailable".
+            if isinstance(exc, GeocoderTimedOut) or "timed out" in str(exc).lower():
+                raise GeocodingError(f"BAN: délai dépassé ({exc})") from exc
             raise GeocodingError(f"BAN: {exc}") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            # geopy parses the answer inside geocode(): out-of-range or malformed features.
+            raise GeocodingError(f"BAN: réponse illisible ({exc})") from exc
         if location is None:
             return None
         try:

@@ -14,20 +14,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Departement',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=3, unique=True, verbose_name='code INSEE')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('outline', django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4326, verbose_name='contour simplifié')),
-            ],
-            options={
-                'verbose_name': 'département',
-                'verbose_name_plural': 'départements',
-                'ordering': ['code'],
-            },
-        ),
-        migrations.CreateModel(
             name='Region',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -39,6 +25,21 @@ class Migration(migrations.Migration):
                 'verbose_name': 'région',
                 'verbose_name_plural': 'régions',
                 'ordering': ['name'],
+            },
+        ),
+        migrations.CreateModel(
+            name='Departement',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.CharField(max_length=3, unique=True, verbose_name='code INSEE')),
+                ('name', models.CharField(max_length=100, verbose_name='nom')),
+                ('outline', django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4326, verbose_name='contour simplifié')),
+                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='departements', to='geodata.region', verbose_name='région')),
+            ],
+            options={
+                'verbose_name': 'département',
+                'verbose_name_plural': 'départements',
+                'ordering': ['code'],
             },
         ),
         migrations.CreateModel(
@@ -58,11 +59,6 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'communes',
                 'ordering': ['name', 'code'],
             },
-        ),
-        migrations.AddField(
-            model_name='departement',
-            name='region',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='departements', to='geodata.region', verbose_name='région'),
         ),
         migrations.CreateModel(
             name='PostalCode',

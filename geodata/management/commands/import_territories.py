@@ -41,9 +41,10 @@ class Command(BaseCommand):
         if options["all"]:
             codes = sorted(known)
         else:
+            explicit = options["departements"] is not None
             requested = (
                 options["departements"].split(",")
-                if options["departements"]
+                if explicit
                 else settings.TOUTPRES_REGION["DEPARTEMENTS"]
             )
             codes = sorted({c.strip().upper() for c in requested if c.strip()})
@@ -53,7 +54,7 @@ class Command(BaseCommand):
                     f"Code(s) de département inconnu(s) : {', '.join(unknown) or '(aucun)'}. "
                     "Codes attendus : 01 à 95, 2A, 2B."
                 )
-            if not options["departements"] and not options["no_neighbours"]:
+            if not explicit and not options["no_neighbours"]:
                 codes = sorted(set(codes) | sources.neighbours(data, set(codes)))
 
         total = sum(1 for c in data.communes.values() if c.departement in set(codes))

@@ -1,0 +1,46 @@
+"""Shared fixtures: real territories imported once per test session, small factories."""
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.management import call_command
+
+from directory.models import Actor, ActorKind, ModerationStatus
+from geodata.models import Commune
+
+# The configured region (Centre-Val de Loire) and every département bordering it.
+REGION_COMMUNES = {"18": 286, "28": 363, "36": 241, "37": 272, "41": 267, "45": 325}
+
+
+def ensure_territories():
+    """Import the default territories unless present (transactional tests flush them)."""
+    if not Commune.objects.filter(departement__code="45").exists():
+        call_command("import_territories", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        ensure_territories()
+
+
+@pytest.fixture
+def territories(db):
+    ensure_territories()
+
+
+@pytest.fixture
+def make_actor(db):
+    counter = {"n": 0}
+
+    def make(lat=47.9, lon=1.9, **fields):
+        counter["n"] += 1
+        fields.setdefault("name", f"Ferme de test {counter['n']}")
+        fields.setdefault("kind", ActorKind.PRODUCER)
+        fields.setdefault("status", ModerationStatus.PUBLISHED)
+        return Actor.objects.create(location=Point(lon, lat, srid=4326), **fields)
+
+    return make
+
+
+def backend(connection) -> str:
+    return "spatialite" if connection.vendor == "sqlite" else "postgis"
