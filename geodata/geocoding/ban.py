@@ -1,7 +1,9 @@
 """Base Adresse Nationale (api-adresse.data.gouv.fr) through geopy's BANFrance adapter."""
 
 import logging
+from functools import partial
 
+from geopy.adapters import RequestsAdapter
 from geopy.exc import GeocoderTimedOut, GeopyError
 from geopy.geocoders import BANFrance
 
@@ -15,7 +17,15 @@ class BANGeocoder:
     source = "ban"
 
     def __init__(self, domain: str, scheme: str = "https", timeout: float = 3.0, user_agent="tout-pres"):
-        self._client = BANFrance(domain=domain, scheme=scheme, timeout=timeout, user_agent=user_agent)
+        # No retries: geopy's default (2) would triple the wait on a time-out, and the
+        # offline fallback answers at once anyway.
+        self._client = BANFrance(
+            domain=domain,
+            scheme=scheme,
+            timeout=timeout,
+            user_agent=user_agent,
+            adapter_factory=partial(RequestsAdapter, max_retries=0),
+        )
 
     def geocode(self, query: str) -> GeocodeResult | None:
         query = (query or "").strip()
