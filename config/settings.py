@@ -82,9 +82,7 @@ TEMPLATES = [
 # Databases: SpatiaLite in the project folder by default, PostGIS with
 # DATABASE_URL=postgis://user:password@host:port/name.
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"spatialite:///{VAR_DIR / 'toutpres.sqlite3'}"
-    ),
+    "default": env.db("DATABASE_URL", default=f"spatialite:///{VAR_DIR / 'toutpres.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"].endswith("spatialite"):
     # SQLite waits for a busy writer instead of failing at once (runserver threads, imports).

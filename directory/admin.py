@@ -97,14 +97,28 @@ class ActorAdmin(LeafletGeoAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "status", "owner"]}),
-        (_("Présentation"), {"fields": ["description", "products", "categories", "labels", "sale_modes"]}),
+        (
+            _("Présentation"),
+            {"fields": ["description", "products", "categories", "labels", "sale_modes"]},
+        ),
         (
             _("Lieu"),
-            {"fields": ["address", "postal_code", "commune", "location", "location_is_approximate"]},
+            {
+                "fields": [
+                    "address",
+                    "postal_code",
+                    "commune",
+                    "location",
+                    "location_is_approximate",
+                ]
+            },
         ),
         (_("Contacts publics"), {"fields": ["phone", "email", "website", "shop_url"]}),
         (_("Contact privé"), {"fields": ["contact_name", "contact_email", "contact_phone"]}),
-        (_("Suivi"), {"fields": ["confirmed_at", "created_at", "updated_at", "source", "source_key"]}),
+        (
+            _("Suivi"),
+            {"fields": ["confirmed_at", "created_at", "updated_at", "source", "source_key"]},
+        ),
     ]
 
     @admin.display(description=_("département"), ordering="commune__departement__code")

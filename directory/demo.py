@@ -78,9 +78,14 @@ def kind_sequence(size: int, rng: random.Random) -> list[str]:
 
 def of(name: str) -> str:
     """French "de" before a place name: "d'Orléans", "du Mans", "de la Ferté", "de Tours"."""
-    for article, contracted in (("Le ", "du "), ("Les ", "des "), ("La ", "de la "), ("L'", "de l'")):
+    for article, contracted in (
+        ("Le ", "du "),
+        ("Les ", "des "),
+        ("La ", "de la "),
+        ("L'", "de l'"),
+    ):
         if name.startswith(article):
-            return contracted + name[len(article):]
+            return contracted + name[len(article) :]
     return ("d'" if _ascii(name[:1]).lower() in "aeiouyh" else "de ") + name
 
 
@@ -114,7 +119,9 @@ class DemoGenerator:
         town = rng.choices(range(len(self.communes)), weights=self.town_weights, k=size)
         specs = []
         for i, kind in enumerate(kinds):
-            commune = self.communes[rural[i] if kind in (ActorKind.PRODUCER, ActorKind.FARM_SHOP) else town[i]]
+            commune = self.communes[
+                rural[i] if kind in (ActorKind.PRODUCER, ActorKind.FARM_SHOP) else town[i]
+            ]
             specs.append(self.spec(i, kind, commune))
         self.link_places(specs)
         return specs
@@ -132,9 +139,21 @@ class DemoGenerator:
             spec.categories = list(cats)
             spec.labels = [lbl for lbl in labels if rng.random() < 0.35]
             spec.modes = ["sur-place"] if kind == ActorKind.FARM_SHOP or rng.random() < 0.5 else []
-            spec.modes += [m for m, p in (("marche", 0.55), ("point-retrait", 0.45), ("telephone", 0.5),
-                                          ("livraison", 0.15), ("en-ligne", 0.2), ("panier", 0.1)) if rng.random() < p]
-            description = f"Exploitation familiale installée à {commune.name}. {products.capitalize()}."
+            spec.modes += [
+                m
+                for m, p in (
+                    ("marche", 0.55),
+                    ("point-retrait", 0.45),
+                    ("telephone", 0.5),
+                    ("livraison", 0.15),
+                    ("en-ligne", 0.2),
+                    ("panier", 0.1),
+                )
+                if rng.random() < p
+            ]
+            description = (
+                f"Exploitation familiale installée à {commune.name}. {products.capitalize()}."
+            )
             if "sur-place" in spec.modes:
                 spec.slots = [(4, time(16), time(19), None), (5, time(9), time(12, 30), None)]
             if "fruits-legumes" in cats and rng.random() < 0.5:
@@ -142,18 +161,35 @@ class DemoGenerator:
                 spec.slots += [(2, time(17), time(19), 0)]
         elif kind == ActorKind.SHOP:
             name = rng.choice(SHOP_NAMES).format(**fmt)
-            products = "produits fermiers de la région : fruits, légumes, fromages, viandes, épicerie"
-            spec.categories = rng.sample(["fruits-legumes", "fromage-laitier", "viande", "epicerie", "oeufs", "miel", "boissons"], 4)
+            products = (
+                "produits fermiers de la région : fruits, légumes, fromages, viandes, épicerie"
+            )
+            spec.categories = rng.sample(
+                [
+                    "fruits-legumes",
+                    "fromage-laitier",
+                    "viande",
+                    "epicerie",
+                    "oeufs",
+                    "miel",
+                    "boissons",
+                ],
+                4,
+            )
             spec.modes = ["sur-place"] + (["en-ligne"] if rng.random() < 0.3 else [])
             spec.slots = [(d, time(9), time(12, 30), None) for d in range(1, 6)] + [
-                (d, time(14, 30), time(19), None) for d in range(1, 6)]
+                (d, time(14, 30), time(19), None) for d in range(1, 6)
+            ]
         elif kind == ActorKind.ARTISAN:
             template, cats, products = rng.choice(ARTISAN_TRADES)
             name = template.format(**fmt)
             spec.categories = list(cats)
             spec.modes = ["sur-place", "telephone"]
-            spec.slots = [(d, time(7), time(13), None) for d in range(1, 6)] + [
-                (d, time(15), time(19, 30), None) for d in range(1, 5)] + [(6, time(7, 30), time(12, 30), None)]
+            spec.slots = (
+                [(d, time(7), time(13), None) for d in range(1, 6)]
+                + [(d, time(15), time(19, 30), None) for d in range(1, 5)]
+                + [(6, time(7, 30), time(12, 30), None)]
+            )
         elif kind == ActorKind.MARKET:
             day = rng.choice([2, 5, 5, 6, 3, 1])
             name = f"Marché {of(commune.name)}"
@@ -164,7 +200,9 @@ class DemoGenerator:
             spec.slots = [(day, time(8), time(12, 30), None)]
         elif kind == ActorKind.PICKUP:
             day = rng.choice([1, 2, 3, 4])
-            name = rng.choice([f"Drive fermier {of(commune.name)}", f"Point relais {surname} – {commune.name}"])
+            name = rng.choice(
+                [f"Drive fermier {of(commune.name)}", f"Point relais {surname} – {commune.name}"]
+            )
             products = "paniers commandés en ligne auprès des producteurs du secteur"
             spec.modes = ["point-retrait", "en-ligne"]
             spec.day = (day, time(17), time(19))
@@ -218,13 +256,18 @@ class DemoGenerator:
                 if mode not in spec.modes:
                     continue
                 x, y = spec.actor.location.x, spec.actor.location.y
-                near = tree.query(shapely.box(x - reach, y - reach * 0.7, x + reach, y + reach * 0.7))
+                near = tree.query(
+                    shapely.box(x - reach, y - reach * 0.7, x + reach, y + reach * 0.7)
+                )
                 if not len(near):
                     continue
                 # Nearest first, by an equirectangular approximation (only a ranking).
                 ranked = sorted(
                     near,
-                    key=lambda j: ((coords[j][0] - x) * math.cos(math.radians(y))) ** 2 + (coords[j][1] - y) ** 2,
+                    key=lambda j: (
+                        ((coords[j][0] - x) * math.cos(math.radians(y))) ** 2
+                        + (coords[j][1] - y) ** 2
+                    ),
                 )[:5]
                 for j in sorted(self.rng.sample(ranked, min(pick, len(ranked)))):
                     day, starts, ends = places[j].day

@@ -1,12 +1,11 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
 # Load the GEOS and PROJ that shapely and pyproj bundle *before* any database
 # connection: SQLite loads mod_spatialite with RTLD_GLOBAL, and the system GEOS/PROJ
 # it pulls in would otherwise capture the symbols of wheels imported afterwards
 # (shapely then runs on Debian's older GEOS and, e.g., writes invalid WKB options).
 import pyproj  # noqa: E402,F401,I001
 import shapely  # noqa: E402,F401
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GeodataConfig(AppConfig):

@@ -29,7 +29,9 @@ def validate_coordinates(latitude, longitude) -> tuple[float, float]:
             params={"lat": latitude, "lon": longitude},
         ) from None
     if not (math.isfinite(lat) and math.isfinite(lon)):
-        raise ValidationError(_("Coordonnées invalides : valeur non finie."), code="invalid_coordinates")
+        raise ValidationError(
+            _("Coordonnées invalides : valeur non finie."), code="invalid_coordinates"
+        )
     if not -90 <= lat <= 90:
         raise ValidationError(
             _("Latitude hors limites (%(lat)s) : elle doit être comprise entre -90 et 90."),
@@ -83,7 +85,9 @@ def bbox_around(latitude, longitude, radius_km) -> tuple[float, float, float, fl
     radius_m = validate_radius_km(radius_km) * 1000
     azimuths = np.arange(0.0, 360.0, 2.0)
     lons, lats, _back = _geod().fwd(
-        np.full_like(azimuths, lon), np.full_like(azimuths, lat), azimuths,
+        np.full_like(azimuths, lon),
+        np.full_like(azimuths, lat),
+        azimuths,
         np.full_like(azimuths, radius_m),
     )
     # Sampling every 2° can miss the extreme by at most r(1 - cos 1°) ≈ 0.015 % of r;

@@ -40,13 +40,13 @@ def derived_outline(outlines) -> GEOSGeometry | None:
     merged = shapely.union_all([g for g in outlines if g is not None])
     simplified = shapely.simplify(merged, OUTLINE_TOLERANCE, preserve_topology=True)
     # Keep polygons only: a union can leave stray lines where outlines barely touch.
-    parts = [
-        p for p in shapely.get_parts(simplified) if p.geom_type in ("Polygon", "MultiPolygon")
-    ]
+    parts = [p for p in shapely.get_parts(simplified) if p.geom_type in ("Polygon", "MultiPolygon")]
     return to_geos(shapely.union_all(parts)) if parts else None
 
 
-def import_territories(data: Territories, departement_codes: list[str], progress=None) -> ImportSummary:
+def import_territories(
+    data: Territories, departement_codes: list[str], progress=None
+) -> ImportSummary:
     """Create or update régions, départements, communes and postal codes for ``departement_codes``."""
     summary = ImportSummary()
     wanted = set(departement_codes)
@@ -105,7 +105,14 @@ def import_territories(data: Territories, departement_codes: list[str], progress
                 ],
                 update_conflicts=True,
                 unique_fields=["code"],
-                update_fields=["name", "search_name", "departement", "population", "townhall", "outline"],
+                update_fields=[
+                    "name",
+                    "search_name",
+                    "departement",
+                    "population",
+                    "townhall",
+                    "outline",
+                ],
             )
             summary.postal_codes += _sync_postal_codes(batch)
         if progress:
@@ -127,7 +134,9 @@ def _sync_postal_codes(batch) -> int:
     """Make the postal codes of these communes exactly those of the source."""
     ids = dict(Commune.objects.filter(code__in=[c.code for c in batch]).values_list("code", "pk"))
     wanted = {(p, ids[c.code]) for c in batch for p in c.postal_codes}
-    current = set(PostalCode.objects.filter(commune_id__in=ids.values()).values_list("code", "commune_id"))
+    current = set(
+        PostalCode.objects.filter(commune_id__in=ids.values()).values_list("code", "commune_id")
+    )
     for code, commune_id in current - wanted:
         PostalCode.objects.filter(code=code, commune_id=commune_id).delete()
     PostalCode.objects.bulk_create(

@@ -7,181 +7,487 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('geodata', '0001_territories'),
+        ("geodata", "0001_territories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True, verbose_name='identifiant')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordre')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True, verbose_name="identifiant")),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordre")),
             ],
             options={
-                'verbose_name': 'catégorie de produits',
-                'verbose_name_plural': 'catégories de produits',
-                'ordering': ['position', 'name'],
-                'abstract': False,
+                "verbose_name": "catégorie de produits",
+                "verbose_name_plural": "catégories de produits",
+                "ordering": ["position", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Label',
+            name="Label",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True, verbose_name='identifiant')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordre')),
-                ('url', models.URLField(blank=True, verbose_name='site officiel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True, verbose_name="identifiant")),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordre")),
+                ("url", models.URLField(blank=True, verbose_name="site officiel")),
             ],
             options={
-                'verbose_name': 'label',
-                'verbose_name_plural': 'labels',
-                'ordering': ['position', 'name'],
-                'abstract': False,
+                "verbose_name": "label",
+                "verbose_name_plural": "labels",
+                "ordering": ["position", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='SaleMode',
+            name="SaleMode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True, verbose_name='identifiant')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordre')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True, verbose_name="identifiant")),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordre")),
             ],
             options={
-                'verbose_name': 'mode de vente',
-                'verbose_name_plural': 'modes de vente',
-                'ordering': ['position', 'name'],
-                'abstract': False,
+                "verbose_name": "mode de vente",
+                "verbose_name_plural": "modes de vente",
+                "ordering": ["position", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Actor',
+            name="Actor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, verbose_name='nom')),
-                ('slug', models.SlugField(max_length=170, unique=True, verbose_name='adresse de la fiche')),
-                ('kind', models.CharField(choices=[('producer', 'Producteur'), ('farm_shop', 'Producteur avec boutique'), ('shop', 'Magasin de producteurs, épicerie'), ('artisan', 'Artisan des métiers de bouche'), ('market', 'Marché de plein air'), ('pickup', 'Point de retrait, drive fermier'), ('basket', 'AMAP, paniers')], db_index=True, max_length=20, verbose_name='type')),
-                ('description', models.TextField(blank=True, verbose_name='présentation')),
-                ('products', models.TextField(blank=True, help_text='Texte libre : « fromages de chèvre, yaourts… »', verbose_name='produits')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='adresse')),
-                ('postal_code', models.CharField(blank=True, max_length=5, verbose_name='code postal')),
-                ('location', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='position')),
-                ('location_is_approximate', models.BooleanField(default=False, help_text='Producteur à domicile : la carte publique montre la commune, jamais la maison.', verbose_name='position approximative')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='téléphone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail public')),
-                ('website', models.URLField(blank=True, verbose_name='site web')),
-                ('shop_url', models.URLField(blank=True, help_text='Cagette, Open Food Network…', verbose_name='boutique en ligne')),
-                ('contact_name', models.CharField(blank=True, max_length=150, verbose_name='personne à contacter')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail de contact (privé)')),
-                ('contact_phone', models.CharField(blank=True, max_length=20, verbose_name='téléphone de contact (privé)')),
-                ('status', models.CharField(choices=[('draft', 'Brouillon'), ('pending', 'En attente de modération'), ('published', 'Publiée'), ('rejected', 'Refusée'), ('archived', 'Archivée')], db_index=True, default='pending', max_length=20, verbose_name='statut')),
-                ('source', models.CharField(blank=True, default='', max_length=100, verbose_name='source')),
-                ('source_key', models.CharField(blank=True, default='', max_length=100, verbose_name='identifiant dans la source')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créée le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modifiée le')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='informations confirmées le')),
-                ('commune', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='actors', to='geodata.commune', verbose_name='commune')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='actors', to=settings.AUTH_USER_MODEL, verbose_name='propriétaire')),
-                ('categories', models.ManyToManyField(blank=True, related_name='actors', to='directory.category', verbose_name='catégories')),
-                ('labels', models.ManyToManyField(blank=True, related_name='actors', to='directory.label', verbose_name='labels')),
-                ('sale_modes', models.ManyToManyField(blank=True, related_name='actors', to='directory.salemode', verbose_name='modes de vente')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, verbose_name="nom")),
+                (
+                    "slug",
+                    models.SlugField(
+                        max_length=170, unique=True, verbose_name="adresse de la fiche"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("producer", "Producteur"),
+                            ("farm_shop", "Producteur avec boutique"),
+                            ("shop", "Magasin de producteurs, épicerie"),
+                            ("artisan", "Artisan des métiers de bouche"),
+                            ("market", "Marché de plein air"),
+                            ("pickup", "Point de retrait, drive fermier"),
+                            ("basket", "AMAP, paniers"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="présentation")),
+                (
+                    "products",
+                    models.TextField(
+                        blank=True,
+                        help_text="Texte libre : « fromages de chèvre, yaourts… »",
+                        verbose_name="produits",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="adresse")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=5, verbose_name="code postal"),
+                ),
+                (
+                    "location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        srid=4326, verbose_name="position"
+                    ),
+                ),
+                (
+                    "location_is_approximate",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Producteur à domicile : la carte publique montre la commune, jamais la maison.",
+                        verbose_name="position approximative",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="téléphone")),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="e-mail public"),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="site web")),
+                (
+                    "shop_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Cagette, Open Food Network…",
+                        verbose_name="boutique en ligne",
+                    ),
+                ),
+                (
+                    "contact_name",
+                    models.CharField(
+                        blank=True, max_length=150, verbose_name="personne à contacter"
+                    ),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(
+                        blank=True, max_length=254, verbose_name="e-mail de contact (privé)"
+                    ),
+                ),
+                (
+                    "contact_phone",
+                    models.CharField(
+                        blank=True, max_length=20, verbose_name="téléphone de contact (privé)"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Brouillon"),
+                            ("pending", "En attente de modération"),
+                            ("published", "Publiée"),
+                            ("rejected", "Refusée"),
+                            ("archived", "Archivée"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(blank=True, default="", max_length=100, verbose_name="source"),
+                ),
+                (
+                    "source_key",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        max_length=100,
+                        verbose_name="identifiant dans la source",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créée le")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="modifiée le")),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="informations confirmées le"
+                    ),
+                ),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="actors",
+                        to="geodata.commune",
+                        verbose_name="commune",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="actors",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="propriétaire",
+                    ),
+                ),
+                (
+                    "categories",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="actors",
+                        to="directory.category",
+                        verbose_name="catégories",
+                    ),
+                ),
+                (
+                    "labels",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="actors",
+                        to="directory.label",
+                        verbose_name="labels",
+                    ),
+                ),
+                (
+                    "sale_modes",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="actors",
+                        to="directory.salemode",
+                        verbose_name="modes de vente",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'acteur',
-                'verbose_name_plural': 'acteurs',
-                'ordering': ['name', 'pk'],
+                "verbose_name": "acteur",
+                "verbose_name_plural": "acteurs",
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ScheduleException',
+            name="ScheduleException",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('closed', models.BooleanField(default=True, verbose_name='fermé toute la journée')),
-                ('opens', models.TimeField(blank=True, null=True, verbose_name='ouverture')),
-                ('closes', models.TimeField(blank=True, null=True, verbose_name='fermeture')),
-                ('note', models.CharField(blank=True, max_length=120, verbose_name='remarque')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='schedule_exceptions', to='directory.actor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                (
+                    "closed",
+                    models.BooleanField(default=True, verbose_name="fermé toute la journée"),
+                ),
+                ("opens", models.TimeField(blank=True, null=True, verbose_name="ouverture")),
+                ("closes", models.TimeField(blank=True, null=True, verbose_name="fermeture")),
+                ("note", models.CharField(blank=True, max_length=120, verbose_name="remarque")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="schedule_exceptions",
+                        to="directory.actor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'exception au planning',
-                'verbose_name_plural': 'exceptions au planning',
-                'ordering': ['date'],
+                "verbose_name": "exception au planning",
+                "verbose_name_plural": "exceptions au planning",
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='Season',
+            name="Season",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='« Été », « Saison des fraises »…', max_length=60, verbose_name='nom')),
-                ('start_month', models.PositiveSmallIntegerField(verbose_name='mois de début')),
-                ('start_day', models.PositiveSmallIntegerField(verbose_name='jour de début')),
-                ('end_month', models.PositiveSmallIntegerField(verbose_name='mois de fin')),
-                ('end_day', models.PositiveSmallIntegerField(verbose_name='jour de fin')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seasons', to='directory.actor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="« Été », « Saison des fraises »…",
+                        max_length=60,
+                        verbose_name="nom",
+                    ),
+                ),
+                ("start_month", models.PositiveSmallIntegerField(verbose_name="mois de début")),
+                ("start_day", models.PositiveSmallIntegerField(verbose_name="jour de début")),
+                ("end_month", models.PositiveSmallIntegerField(verbose_name="mois de fin")),
+                ("end_day", models.PositiveSmallIntegerField(verbose_name="jour de fin")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="seasons",
+                        to="directory.actor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'saison',
-                'verbose_name_plural': 'saisons',
-                'ordering': ['start_month', 'start_day'],
+                "verbose_name": "saison",
+                "verbose_name_plural": "saisons",
+                "ordering": ["start_month", "start_day"],
             },
         ),
         migrations.CreateModel(
-            name='OpeningSlot',
+            name="OpeningSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'lundi'), (1, 'mardi'), (2, 'mercredi'), (3, 'jeudi'), (4, 'vendredi'), (5, 'samedi'), (6, 'dimanche')], verbose_name='jour')),
-                ('opens', models.TimeField(verbose_name='ouverture')),
-                ('closes', models.TimeField(verbose_name='fermeture')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opening_slots', to='directory.actor')),
-                ('season', models.ForeignKey(blank=True, help_text="Vide : toute l'année.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='slots', to='directory.season', verbose_name='saison')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "lundi"),
+                            (1, "mardi"),
+                            (2, "mercredi"),
+                            (3, "jeudi"),
+                            (4, "vendredi"),
+                            (5, "samedi"),
+                            (6, "dimanche"),
+                        ],
+                        verbose_name="jour",
+                    ),
+                ),
+                ("opens", models.TimeField(verbose_name="ouverture")),
+                ("closes", models.TimeField(verbose_name="fermeture")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opening_slots",
+                        to="directory.actor",
+                    ),
+                ),
+                (
+                    "season",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Vide : toute l'année.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="slots",
+                        to="directory.season",
+                        verbose_name="saison",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "créneau d'ouverture",
-                'verbose_name_plural': "créneaux d'ouverture",
-                'ordering': ['weekday', 'opens'],
+                "verbose_name": "créneau d'ouverture",
+                "verbose_name_plural": "créneaux d'ouverture",
+                "ordering": ["weekday", "opens"],
             },
         ),
         migrations.CreateModel(
-            name='DistributionLink',
+            name="DistributionLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(blank=True, choices=[(0, 'lundi'), (1, 'mardi'), (2, 'mercredi'), (3, 'jeudi'), (4, 'vendredi'), (5, 'samedi'), (6, 'dimanche')], help_text='Vide : sur commande.', null=True, verbose_name='jour')),
-                ('starts', models.TimeField(blank=True, null=True, verbose_name='de')),
-                ('ends', models.TimeField(blank=True, null=True, verbose_name='à')),
-                ('note', models.CharField(blank=True, max_length=120, verbose_name='remarque')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='distribution_links', to='directory.actor', verbose_name='acteur')),
-                ('place', models.ForeignKey(limit_choices_to={'kind__in': ['market', 'pickup', 'shop', 'basket']}, on_delete=django.db.models.deletion.CASCADE, related_name='supplier_links', to='directory.actor', verbose_name='lieu de vente')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (0, "lundi"),
+                            (1, "mardi"),
+                            (2, "mercredi"),
+                            (3, "jeudi"),
+                            (4, "vendredi"),
+                            (5, "samedi"),
+                            (6, "dimanche"),
+                        ],
+                        help_text="Vide : sur commande.",
+                        null=True,
+                        verbose_name="jour",
+                    ),
+                ),
+                ("starts", models.TimeField(blank=True, null=True, verbose_name="de")),
+                ("ends", models.TimeField(blank=True, null=True, verbose_name="à")),
+                ("note", models.CharField(blank=True, max_length=120, verbose_name="remarque")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="distribution_links",
+                        to="directory.actor",
+                        verbose_name="acteur",
+                    ),
+                ),
+                (
+                    "place",
+                    models.ForeignKey(
+                        limit_choices_to={"kind__in": ["market", "pickup", "shop", "basket"]},
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="supplier_links",
+                        to="directory.actor",
+                        verbose_name="lieu de vente",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lieu de vente',
-                'verbose_name_plural': 'lieux de vente (marchés, points de retrait…)',
-                'ordering': ['weekday', 'starts'],
-                'constraints': [models.UniqueConstraint(fields=('actor', 'place', 'weekday'), name='unique_distribution_link'), models.CheckConstraint(condition=models.Q(('actor', models.F('place')), _negated=True), name='link_not_to_self')],
+                "verbose_name": "lieu de vente",
+                "verbose_name_plural": "lieux de vente (marchés, points de retrait…)",
+                "ordering": ["weekday", "starts"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("actor", "place", "weekday"), name="unique_distribution_link"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("actor", models.F("place")), _negated=True),
+                        name="link_not_to_self",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='actor',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_key', ''), _negated=True), fields=('source', 'source_key'), name='unique_actor_source_key'),
+            model_name="actor",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_key", ""), _negated=True),
+                fields=("source", "source_key"),
+                name="unique_actor_source_key",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scheduleexception',
-            constraint=models.CheckConstraint(condition=models.Q(('closed', True), models.Q(('closes__gt', models.F('opens')), ('closes__isnull', False), ('opens__isnull', False)), _connector='OR'), name='exception_hours_when_open'),
+            model_name="scheduleexception",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("closed", True),
+                    models.Q(
+                        ("closes__gt", models.F("opens")),
+                        ("closes__isnull", False),
+                        ("opens__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="exception_hours_when_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='season',
-            constraint=models.CheckConstraint(condition=models.Q(('end_month__range', (1, 12)), ('start_month__range', (1, 12)), ('end_day__range', (1, 31)), ('start_day__range', (1, 31))), name='season_valid_month_day'),
+            model_name="season",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_month__range", (1, 12)),
+                    ("start_month__range", (1, 12)),
+                    ("end_day__range", (1, 31)),
+                    ("start_day__range", (1, 31)),
+                ),
+                name="season_valid_month_day",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='openingslot',
-            constraint=models.CheckConstraint(condition=models.Q(('closes__gt', models.F('opens'))), name='slot_closes_after_opens'),
+            model_name="openingslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes__gt", models.F("opens"))),
+                name="slot_closes_after_opens",
+            ),
         ),
     ]

@@ -35,7 +35,9 @@ class Actor(models.Model):
     location_is_approximate = models.BooleanField(
         _("position approximative"),
         default=False,
-        help_text=_("Producteur à domicile : la carte publique montre la commune, jamais la maison."),
+        help_text=_(
+            "Producteur à domicile : la carte publique montre la commune, jamais la maison."
+        ),
     )
 
     # Public contacts (phone first: many customers order by phone)
@@ -53,7 +55,9 @@ class Actor(models.Model):
     categories = models.ManyToManyField(
         Category, blank=True, related_name="actors", verbose_name=_("catégories")
     )
-    labels = models.ManyToManyField(Label, blank=True, related_name="actors", verbose_name=_("labels"))
+    labels = models.ManyToManyField(
+        Label, blank=True, related_name="actors", verbose_name=_("labels")
+    )
     sale_modes = models.ManyToManyField(
         SaleMode, blank=True, related_name="actors", verbose_name=_("modes de vente")
     )
@@ -74,7 +78,9 @@ class Actor(models.Model):
         verbose_name=_("propriétaire"),
     )
     source = models.CharField(_("source"), max_length=100, blank=True, default="")
-    source_key = models.CharField(_("identifiant dans la source"), max_length=100, blank=True, default="")
+    source_key = models.CharField(
+        _("identifiant dans la source"), max_length=100, blank=True, default=""
+    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     confirmed_at = models.DateTimeField(_("informations confirmées le"), null=True, blank=True)
@@ -121,7 +127,9 @@ def unique_slug(name: str, exclude_pk=None) -> str:
     """A slug from the name, suffixed -2, -3… until it is free."""
     base = unique_slug_base(name)
     taken = set(
-        Actor.objects.filter(slug__startswith=base).exclude(pk=exclude_pk).values_list("slug", flat=True)
+        Actor.objects.filter(slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
     )
     slug, n = base, 1
     while slug in taken:

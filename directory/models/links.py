@@ -11,7 +11,10 @@ class DistributionLink(models.Model):
     """ "Sells at market M on Saturdays", "delivers to pick-up point P on Fridays 17:00–19:00"."""
 
     actor = models.ForeignKey(
-        "Actor", on_delete=models.CASCADE, related_name="distribution_links", verbose_name=_("acteur")
+        "Actor",
+        on_delete=models.CASCADE,
+        related_name="distribution_links",
+        verbose_name=_("acteur"),
     )
     place = models.ForeignKey(
         "Actor",
@@ -21,7 +24,11 @@ class DistributionLink(models.Model):
         limit_choices_to={"kind__in": ActorKind.places()},
     )
     weekday = models.PositiveSmallIntegerField(
-        _("jour"), choices=Weekday.choices, null=True, blank=True, help_text=_("Vide : sur commande.")
+        _("jour"),
+        choices=Weekday.choices,
+        null=True,
+        blank=True,
+        help_text=_("Vide : sur commande."),
     )
     starts = models.TimeField(_("de"), null=True, blank=True)
     ends = models.TimeField(_("à"), null=True, blank=True)
@@ -32,8 +39,12 @@ class DistributionLink(models.Model):
         verbose_name_plural = _("lieux de vente (marchés, points de retrait…)")
         ordering = ["weekday", "starts"]
         constraints = [
-            models.UniqueConstraint(fields=["actor", "place", "weekday"], name="unique_distribution_link"),
-            models.CheckConstraint(condition=~models.Q(actor=models.F("place")), name="link_not_to_self"),
+            models.UniqueConstraint(
+                fields=["actor", "place", "weekday"], name="unique_distribution_link"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(actor=models.F("place")), name="link_not_to_self"
+            ),
         ]
 
     def __str__(self):
@@ -41,6 +52,8 @@ class DistributionLink(models.Model):
 
     def clean(self):
         if self.place_id and self.place.kind not in ActorKind.places():
-            raise ValidationError({"place": _("Choisissez un marché, un point de retrait, un magasin ou une AMAP.")})
+            raise ValidationError(
+                {"place": _("Choisissez un marché, un point de retrait, un magasin ou une AMAP.")}
+            )
         if self.starts and self.ends and self.ends <= self.starts:
             raise ValidationError({"ends": _("L'heure de fin doit suivre l'heure de début.")})

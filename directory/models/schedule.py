@@ -11,7 +11,9 @@ class Season(models.Model):
     """A yearly period (may wrap the new year: 1 Nov -> 31 Mar) with its own weekly slots."""
 
     actor = models.ForeignKey("Actor", on_delete=models.CASCADE, related_name="seasons")
-    name = models.CharField(_("nom"), max_length=60, help_text=_("« Été », « Saison des fraises »…"))
+    name = models.CharField(
+        _("nom"), max_length=60, help_text=_("« Été », « Saison des fraises »…")
+    )
     start_month = models.PositiveSmallIntegerField(_("mois de début"))
     start_day = models.PositiveSmallIntegerField(_("jour de début"))
     end_month = models.PositiveSmallIntegerField(_("mois de fin"))
@@ -36,12 +38,23 @@ class Season(models.Model):
         import calendar
 
         for month, day in ((self.start_month, self.start_day), (self.end_month, self.end_day)):
-            if not month or not day or not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2024, month)[1]:
-                raise ValidationError(_("Date de saison invalide : %(d)s/%(m)s.") % {"d": day, "m": month})
+            if (
+                not month
+                or not day
+                or not 1 <= month <= 12
+                or not 1 <= day <= calendar.monthrange(2024, month)[1]
+            ):
+                raise ValidationError(
+                    _("Date de saison invalide : %(d)s/%(m)s.") % {"d": day, "m": month}
+                )
 
     def contains(self, date) -> bool:
         """Whether ``date`` falls in this season (bounds included)."""
-        start, end, current = (self.start_month, self.start_day), (self.end_month, self.end_day), (date.month, date.day)
+        start, end, current = (
+            (self.start_month, self.start_day),
+            (self.end_month, self.end_day),
+            (date.month, date.day),
+        )
         if start <= end:
             return start <= current <= end
         return current >= start or current <= end
@@ -69,7 +82,9 @@ class OpeningSlot(models.Model):
         verbose_name_plural = _("créneaux d'ouverture")
         ordering = ["weekday", "opens"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(closes__gt=models.F("opens")), name="slot_closes_after_opens")
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")), name="slot_closes_after_opens"
+            )
         ]
 
     def __str__(self):

@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from .ban import BANGeocoder, FallbackGeocoder
-from .base import GeocodeResult, Geocoder, GeocodingError
+from .base import Geocoder, GeocodeResult, GeocodingError
 from .offline import GazetteerGeocoder
 
 __all__ = [

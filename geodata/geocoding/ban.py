@@ -16,7 +16,9 @@ logger = logging.getLogger(__name__)
 class BANGeocoder:
     source = "ban"
 
-    def __init__(self, domain: str, scheme: str = "https", timeout: float = 3.0, user_agent="tout-pres"):
+    def __init__(
+        self, domain: str, scheme: str = "https", timeout: float = 3.0, user_agent="tout-pres"
+    ):
         # No retries: geopy's default (2) would triple the wait on a time-out, and the
         # offline fallback answers at once anyway.
         self._client = BANFrance(
@@ -47,7 +49,9 @@ class BANGeocoder:
             lat, lon = validate_coordinates(location.latitude, location.longitude)
         except Exception as exc:
             raise GeocodingError(f"BAN: coordonnées illisibles ({exc})") from exc
-        properties = (location.raw or {}).get("properties", {}) if isinstance(location.raw, dict) else {}
+        properties = (
+            (location.raw or {}).get("properties", {}) if isinstance(location.raw, dict) else {}
+        )
         return GeocodeResult(
             latitude=lat,
             longitude=lon,

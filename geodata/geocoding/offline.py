@@ -37,7 +37,9 @@ class GazetteerGeocoder:
         match = POSTAL_CODE.search(query)
         if match:
             candidates = list(
-                communes.filter(postal_codes__code=match.group(1)).distinct().order_by("-population")
+                communes.filter(postal_codes__code=match.group(1))
+                .distinct()
+                .order_by("-population")
             )
             # "45160 Olivet" must not give Saint-Hilaire-Saint-Mesmin, which shares 45160.
             named = [c for c in candidates if f" {c.search_name} " in f" {text} "]

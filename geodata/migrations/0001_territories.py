@@ -6,72 +6,141 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=3, unique=True, verbose_name='code INSEE')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('outline', django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4326, verbose_name='contour simplifié')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=3, unique=True, verbose_name="code INSEE")),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
+                (
+                    "outline",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        blank=True, null=True, srid=4326, verbose_name="contour simplifié"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'région',
-                'verbose_name_plural': 'régions',
-                'ordering': ['name'],
+                "verbose_name": "région",
+                "verbose_name_plural": "régions",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Departement',
+            name="Departement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=3, unique=True, verbose_name='code INSEE')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('outline', django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4326, verbose_name='contour simplifié')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='departements', to='geodata.region', verbose_name='région')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=3, unique=True, verbose_name="code INSEE")),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
+                (
+                    "outline",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        blank=True, null=True, srid=4326, verbose_name="contour simplifié"
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="departements",
+                        to="geodata.region",
+                        verbose_name="région",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'département',
-                'verbose_name_plural': 'départements',
-                'ordering': ['code'],
+                "verbose_name": "département",
+                "verbose_name_plural": "départements",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Commune',
+            name="Commune",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=5, unique=True, verbose_name='code INSEE')),
-                ('name', models.CharField(max_length=150, verbose_name='nom')),
-                ('search_name', models.CharField(db_index=True, editable=False, max_length=150)),
-                ('population', models.PositiveIntegerField(default=0, verbose_name='population municipale')),
-                ('townhall', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='mairie')),
-                ('outline', django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4326, verbose_name='contour simplifié')),
-                ('departement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='communes', to='geodata.departement', verbose_name='département')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=5, unique=True, verbose_name="code INSEE")),
+                ("name", models.CharField(max_length=150, verbose_name="nom")),
+                ("search_name", models.CharField(db_index=True, editable=False, max_length=150)),
+                (
+                    "population",
+                    models.PositiveIntegerField(default=0, verbose_name="population municipale"),
+                ),
+                (
+                    "townhall",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True, null=True, srid=4326, verbose_name="mairie"
+                    ),
+                ),
+                (
+                    "outline",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        blank=True, null=True, srid=4326, verbose_name="contour simplifié"
+                    ),
+                ),
+                (
+                    "departement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="communes",
+                        to="geodata.departement",
+                        verbose_name="département",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'commune',
-                'verbose_name_plural': 'communes',
-                'ordering': ['name', 'code'],
+                "verbose_name": "commune",
+                "verbose_name_plural": "communes",
+                "ordering": ["name", "code"],
             },
         ),
         migrations.CreateModel(
-            name='PostalCode',
+            name="PostalCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=5, verbose_name='code postal')),
-                ('commune', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='postal_codes', to='geodata.commune', verbose_name='commune')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(db_index=True, max_length=5, verbose_name="code postal")),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="postal_codes",
+                        to="geodata.commune",
+                        verbose_name="commune",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'code postal',
-                'verbose_name_plural': 'codes postaux',
-                'ordering': ['code'],
-                'constraints': [models.UniqueConstraint(fields=('code', 'commune'), name='unique_postal_code_commune')],
+                "verbose_name": "code postal",
+                "verbose_name_plural": "codes postaux",
+                "ordering": ["code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("code", "commune"), name="unique_postal_code_commune"
+                    )
+                ],
             },
         ),
     ]

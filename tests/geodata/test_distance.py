@@ -5,7 +5,13 @@ from django.core.exceptions import ValidationError
 from geopy.distance import geodesic
 from pyproj import Geod
 
-from geodata.distance import MAX_RADIUS_KM, bbox_around, geodesic_km, validate_coordinates, validate_radius_km
+from geodata.distance import (
+    MAX_RADIUS_KM,
+    bbox_around,
+    geodesic_km,
+    validate_coordinates,
+    validate_radius_km,
+)
 from geodata.projection import lambert93_to_wgs84, wgs84_to_lambert93
 
 ORLEANS = (47.90289, 1.90911)
@@ -39,7 +45,9 @@ def test_bbox_is_wider_in_degrees_further_north():
     assert (north[2] - north[0]) > (south[2] - south[0])
 
 
-@pytest.mark.parametrize("radius", [0, -5, float("nan"), float("inf"), MAX_RADIUS_KM + 1, 1e9, "abc", None])
+@pytest.mark.parametrize(
+    "radius", [0, -5, float("nan"), float("inf"), MAX_RADIUS_KM + 1, 1e9, "abc", None]
+)
 def test_bad_radius_is_rejected(radius):
     with pytest.raises(ValidationError):
         validate_radius_km(radius)
@@ -48,7 +56,8 @@ def test_bad_radius_is_rejected(radius):
 
 
 @pytest.mark.parametrize(
-    "lat, lon", [(90.1, 0), (-91, 0), (0, 180.5), (0, -181), (math.nan, 0), (0, math.inf), ("x", 1), (None, 1)]
+    "lat, lon",
+    [(90.1, 0), (-91, 0), (0, 180.5), (0, -181), (math.nan, 0), (0, math.inf), ("x", 1), (None, 1)],
 )
 def test_bad_coordinates_are_rejected(lat, lon):
     with pytest.raises(ValidationError):
@@ -81,7 +90,9 @@ def test_lambert93_round_trip_on_orleans():
     assert (lat, lon) == (pytest.approx(ORLEANS[0], abs=1e-8), pytest.approx(ORLEANS[1], abs=1e-8))
 
 
-@pytest.mark.parametrize("x, y", [(0, 0), (2.35, 48.85), (700_000, 100), ("a", 1), (math.nan, 6_600_000)])
+@pytest.mark.parametrize(
+    "x, y", [(0, 0), (2.35, 48.85), (700_000, 100), ("a", 1), (math.nan, 6_600_000)]
+)
 def test_lambert93_out_of_range_is_rejected(x, y):
     with pytest.raises(ValidationError):
         lambert93_to_wgs84(x, y)

@@ -12,7 +12,9 @@ def names(results):
 
 def test_postal_code_shared_by_several_communes_returns_all_of_them():
     found = gazetteer.search("41100", limit=50)
-    assert {"Vendôme", "Naveil", "Saint-Ouen", "Villiers-sur-Loir", "Thoré-la-Rochette"} <= set(names(found))
+    assert {"Vendôme", "Naveil", "Saint-Ouen", "Villiers-sur-Loir", "Thoré-la-Rochette"} <= set(
+        names(found)
+    )
     assert all("41100" in c.postal_code_list for c in found)
     # Biggest town first.
     assert found[0].name == "Vendôme"

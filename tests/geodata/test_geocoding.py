@@ -120,7 +120,9 @@ def test_unreachable_service_raises_geocoding_error():
         BANGeocoder(domain=f"127.0.0.1:{port}", scheme="http", timeout=0.5).geocode("Orléans")
 
 
-@pytest.mark.parametrize("query", ["panne générale 45000 Orléans", "lent 45000 Orléans", "introuvable 45000 Orléans"])
+@pytest.mark.parametrize(
+    "query", ["panne générale 45000 Orléans", "lent 45000 Orléans", "introuvable 45000 Orléans"]
+)
 def test_fallback_to_gazetteer_when_ban_fails_or_finds_nothing(ban, query):
     result = FallbackGeocoder(ban, GazetteerGeocoder()).geocode(query)
     assert result.source == "gazetteer"
@@ -154,7 +156,10 @@ def test_offline_geocoder_resolves_postal_codes_and_communes(query, code):
 
 def test_offline_geocoder_gives_the_town_hall():
     result = GazetteerGeocoder().geocode("Bourges")
-    assert (result.latitude, result.longitude) == (pytest.approx(47.0799, abs=1e-3), pytest.approx(2.3991, abs=1e-3))
+    assert (result.latitude, result.longitude) == (
+        pytest.approx(47.0799, abs=1e-3),
+        pytest.approx(2.3991, abs=1e-3),
+    )
 
 
 @pytest.mark.parametrize("query", ["", "zzqxw", "99999"])
@@ -165,7 +170,13 @@ def test_offline_geocoder_unknown_is_none(query):
 def test_settings_choose_the_geocoder(ban_server):
     assert isinstance(get_geocoder(), GazetteerGeocoder)
     host, port = ban_server.server_address
-    config = {"BACKEND": "ban", "BAN_DOMAIN": f"{host}:{port}", "BAN_SCHEME": "http", "TIMEOUT": 0.5, "USER_AGENT": "test"}
+    config = {
+        "BACKEND": "ban",
+        "BAN_DOMAIN": f"{host}:{port}",
+        "BAN_SCHEME": "http",
+        "TIMEOUT": 0.5,
+        "USER_AGENT": "test",
+    }
     with override_settings(TOUTPRES_GEOCODER=config):
         geocoder = get_geocoder()
         assert isinstance(geocoder, FallbackGeocoder)

@@ -27,7 +27,11 @@ def test_there_are_indexed_geometry_columns():
     }
 
 
-@pytest.mark.parametrize("model, field", list(spatial_fields()), ids=lambda v: getattr(v, "__name__", getattr(v, "name", "")))
+@pytest.mark.parametrize(
+    "model, field",
+    list(spatial_fields()),
+    ids=lambda v: getattr(v, "__name__", getattr(v, "name", "")),
+)
 def test_spatial_index_covers_every_row(model, field):
     rows = model.objects.filter(**{f"{field.name}__isnull": False}).count()
     with connection.cursor() as cursor:

@@ -81,7 +81,9 @@ def _points_either_side(source, left: str, right: str, offset_m: float):
     to_wgs = Transformer.from_crs(2154, 4326, always_xy=True)
 
     def dep(code):
-        return shapely.union_all([c.outline for c in source.communes.values() if c.departement == code])
+        return shapely.union_all(
+            [c.outline for c in source.communes.values() if c.departement == code]
+        )
 
     a, b = (shapely.transform(dep(c), to_l93.transform, interleaved=False) for c in (left, right))
     border = shapely.line_merge(shapely.intersection(a.boundary, b.buffer(1)))

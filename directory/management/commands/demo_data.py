@@ -29,7 +29,9 @@ class Command(BaseCommand):
     help = "Génère un annuaire de démonstration réaliste et reproductible (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--size", type=int, default=600, help="Nombre d'acteurs (600 par défaut).")
+        parser.add_argument(
+            "--size", type=int, default=600, help="Nombre d'acteurs (600 par défaut)."
+        )
         parser.add_argument("--seed", type=int, default=2020, help="Graine du générateur.")
         parser.add_argument(
             "--all",
@@ -81,7 +83,11 @@ class Command(BaseCommand):
             )
 
     def load_communes(self, everywhere: bool) -> list[DemoCommune]:
-        qs = Commune.objects.filter(outline__isnull=False).prefetch_related("postal_codes").order_by("code")
+        qs = (
+            Commune.objects.filter(outline__isnull=False)
+            .prefetch_related("postal_codes")
+            .order_by("code")
+        )
         if not everywhere:
             qs = qs.filter(departement__code__in=settings.TOUTPRES_REGION["DEPARTEMENTS"])
         communes = []
@@ -89,7 +95,9 @@ class Command(BaseCommand):
             outline = shapely.from_wkb(bytes(c.outline.wkb))
             shapely.prepare(outline)
             codes = sorted(p.code for p in c.postal_codes.all())
-            communes.append(DemoCommune(c.pk, c.name, codes[0] if codes else "", c.population, outline))
+            communes.append(
+                DemoCommune(c.pk, c.name, codes[0] if codes else "", c.population, outline)
+            )
         if not communes:
             raise CommandError(
                 "Aucune commune : lancez d'abord « manage.py import_territories » (--all pour --all)."
@@ -119,7 +127,12 @@ class Command(BaseCommand):
             ]
             relation.objects.bulk_create(through)
         seasons = [
-            (s, Season(actor_id=s.actor.pk, name=n, start_month=a, start_day=b, end_month=c, end_day=d))
+            (
+                s,
+                Season(
+                    actor_id=s.actor.pk, name=n, start_month=a, start_day=b, end_month=c, end_day=d
+                ),
+            )
             for s in batch
             for (n, a, b, c, d) in s.seasons
         ]
@@ -143,13 +156,19 @@ class Command(BaseCommand):
 
     def create_links(self, todo) -> int:
         wanted = {key for s in todo for key, *_ in s.places}
-        pk_of = dict(
-            Actor.objects.filter(source=SOURCE, source_key__in=wanted).values_list("source_key", "pk")
-        ) if len(wanted) <= 20_000 else dict(
-            Actor.objects.filter(source=SOURCE).values_list("source_key", "pk")
+        pk_of = (
+            dict(
+                Actor.objects.filter(source=SOURCE, source_key__in=wanted).values_list(
+                    "source_key", "pk"
+                )
+            )
+            if len(wanted) <= 20_000
+            else dict(Actor.objects.filter(source=SOURCE).values_list("source_key", "pk"))
         )
         links = [
-            DistributionLink(actor_id=s.actor.pk, place_id=pk_of[key], weekday=day, starts=starts, ends=ends)
+            DistributionLink(
+                actor_id=s.actor.pk, place_id=pk_of[key], weekday=day, starts=starts, ends=ends
+            )
             for s in todo
             for key, day, starts, ends in s.places
             if key in pk_of
