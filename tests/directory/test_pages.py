@@ -1,0 +1,144 @@
+"""Public pages and the admin."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from directory.models import Actor, ActorKind, DistributionLink, ModerationStatus, OpeningSlot
+from geodata.models import Commune
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def farm(make_actor):
+    olivet = Commune.objects.get(code="45232")
+    farm = make_actor(
+        name="La Chèvrerie <script>alert(1)</script>",
+        commune=olivet,
+        postal_code="45160",
+        phone="02 61 91 00 01",
+        products="crottins, faisselles",
+    )
+    market = make_actor(name="Marché d'Olivet", kind=ActorKind.MARKET, commune=olivet)
+    DistributionLink.objects.create(
+        actor=farm, place=market, weekday=5, starts=datetime.time(8), ends=datetime.time(12)
+    )
+    OpeningSlot.objects.create(
+        actor=farm, weekday=4, opens=datetime.time(16), closes=datetime.time(19)
+    )
+    return farm
+
+
+def test_home_page(client, farm):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="fr">' in html
+    assert "Centre-Val de Loire" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+
+def test_actor_page(client, farm):
+    response = client.get(farm.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="tel:0261910001"' in html
+    assert "Olivet, Loiret (45)" in html
+    assert "Marché d&#x27;Olivet" in html and "samedi" in html
+    assert "Vendredi 16h00–19h00" in html
+    assert "<script>alert(1)" not in html
+
+
+def test_unpublished_actor_is_404_for_the_public_but_not_for_its_owner(
+    client, make_actor, django_user_model
+):
+    owner = django_user_model.objects.create_user("owner")
+    pending = make_actor(status=ModerationStatus.PENDING, owner=owner)
+    assert client.get(pending.get_absolute_url()).status_code == 404
+    client.force_login(owner)
+    response = client.get(pending.get_absolute_url())
+    assert response.status_code == 200 and "Fiche non publiée" in response.content.decode()
+
+
+def test_english_is_the_second_locale(client, farm):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert '<html lang="en">' in client.get("/").content.decode()
+
+
+def test_pages_cannot_be_framed(client, farm):
+    assert client.get("/")["X-Frame-Options"] == "DENY"
+
+
+@pytest.fixture
+def admin_client_(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.org", "pw"))
+    return client
+
+
+def test_admin_actor_list_filters_and_search(admin_client_, farm, make_actor):
+    make_actor(
+        name="Boulangerie de Tours",
+        kind=ActorKind.ARTISAN,
+        commune=Commune.objects.get(code="37261"),
+    )
+    url = reverse("admin:directory_actor_changelist")
+    assert admin_client_.get(url).status_code == 200
+    by_dep = admin_client_.get(url, {"departement": "37"}).context["cl"].result_list
+    assert [a.name for a in by_dep] == ["Boulangerie de Tours"]
+    by_kind = admin_client_.get(url, {"kind__exact": "market"}).context["cl"].result_list
+    assert [a.name for a in by_kind] == ["Marché d'Olivet"]
+    found = admin_client_.get(url, {"q": "chèvrerie"}).context["cl"].result_list
+    assert [a.pk for a in found] == [farm.pk]
+
+
+def test_admin_change_form_has_a_local_leaflet_map(admin_client_, farm):
+    html = admin_client_.get(
+        reverse("admin:directory_actor_change", args=[farm.pk])
+    ).content.decode()
+    assert "leaflet/leaflet.js" in html and "/static/leaflet/" in html
+    assert "unpkg.com" not in html and "cdnjs" not in html
+
+
+def test_admin_moderation_action(admin_client_, make_actor):
+    pending = [make_actor(status=ModerationStatus.PENDING) for _ in range(3)]
+    response = admin_client_.post(
+        reverse("admin:directory_actor_changelist"),
+        {"action": "mark_published", "_selected_action": [a.pk for a in pending[:2]]},
+        follow=True,
+    )
+    assert "2 fiches passées à « Publiée »" in response.content.decode()
+    statuses = [Actor.objects.get(pk=a.pk).status for a in pending]
+    assert statuses == ["published", "published", "pending"]
+
+
+def test_admin_moderation_action_needs_change_permission(client, django_user_model, make_actor):
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_actor"))
+    client.force_login(viewer)
+    pending = make_actor(status=ModerationStatus.PENDING)
+    client.post(
+        reverse("admin:directory_actor_changelist"),
+        {"action": "mark_published", "_selected_action": [pending.pk]},
+    )
+    assert Actor.objects.get(pk=pending.pk).status == ModerationStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "geodata_commune",
+        "geodata_departement",
+        "geodata_region",
+        "geodata_postalcode",
+        "directory_category",
+        "directory_label",
+        "directory_salemode",
+    ],
+)
+def test_admin_lists_every_model(admin_client_, name):
+    app, model = name.split("_", 1)
+    assert admin_client_.get(reverse(f"admin:{app}_{model}_changelist")).status_code == 200

@@ -1,0 +1,119 @@
+"""Configuration comes from the environment and is checked at start-up."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import environ
+import pytest
+from django.test import override_settings
+
+from geodata.checks import check_geocoder, check_region
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url_selects_the_backend():
+    env = environ.Env()
+    spatialite = env.db_url_config("spatialite:////tmp/x.sqlite3")
+    postgis = env.db_url_config("postgis://u:p@127.0.0.1:5432/tp")
+    assert spatialite["ENGINE"] == "django.contrib.gis.db.backends.spatialite"
+    assert postgis["ENGINE"] == "django.contrib.gis.db.backends.postgis"
+    assert (postgis["HOST"], postgis["PORT"], postgis["NAME"]) == ("127.0.0.1", 5432, "tp")
+
+
+def settings_in_subprocess(code: str, **env) -> str:
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}
+    environment.update(env, DJANGO_SETTINGS_MODULE="config.settings")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.conf import settings; {code}",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def test_defaults_are_spatialite_in_the_project_and_centre_val_de_loire(tmp_path):
+    out = settings_in_subprocess(
+        "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME'], "
+        "settings.TOUTPRES_REGION['NAME'], ','.join(settings.TOUTPRES_REGION['DEPARTEMENTS']), settings.DEBUG)",
+        TOUTPRES_VAR_DIR=str(tmp_path),
+    )
+    assert out == (
+        f"django.contrib.gis.db.backends.spatialite {tmp_path}/toutpres.sqlite3 "
+        "Centre-Val de Loire 18,28,36,37,41,45 False"
+    )
+    # A per-install secret key, not a shared default.
+    assert len((tmp_path / "secret_key").read_text()) >= 50
+
+
+def test_region_is_configuration(tmp_path):
+    out = settings_in_subprocess(
+        "print(settings.TOUTPRES_REGION)",
+        TOUTPRES_VAR_DIR=str(tmp_path),
+        REGION_NAME="Bretagne",
+        REGION_DEPARTEMENTS="22,29,35,56",
+        REGION_MAP_CENTER="48.2,-2.9",
+        REGION_MAP_ZOOM="8",
+    )
+    assert (
+        out
+        == "{'NAME': 'Bretagne', 'DEPARTEMENTS': ['22', '29', '35', '56'], 'MAP_CENTER': [48.2, -2.9], 'MAP_ZOOM': 8}"
+    )
+
+
+def test_deploy_check_is_clean_in_production_mode(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}
+    environment.update(
+        TOUTPRES_VAR_DIR=str(tmp_path),
+        SECRET_KEY="x" * 20 + "production-grade-secret-key-0123456789-abcdefghijkl",
+        ALLOWED_HOSTS="toutpres.example",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_region_check_rejects_unknown_departements():
+    region = {
+        "NAME": "X",
+        "DEPARTEMENTS": ["45", "99", "2C"],
+        "MAP_CENTER": [47.0, 2.0],
+        "MAP_ZOOM": 8,
+    }
+    with override_settings(TOUTPRES_REGION=region):
+        errors = check_region(None)
+    assert [e.id for e in errors] == ["geodata.E001"]
+    assert "99" in errors[0].msg and "2C" in errors[0].msg
+
+
+@pytest.mark.parametrize("center", [[95.0, 2.0], [float("nan"), 2.0], [47.0]])
+def test_region_check_rejects_bad_map_centre(center):
+    region = {"NAME": "X", "DEPARTEMENTS": ["45"], "MAP_CENTER": center, "MAP_ZOOM": 8}
+    with override_settings(TOUTPRES_REGION=region):
+        assert [e.id for e in check_region(None)] == ["geodata.E002"]
+
+
+def test_default_configuration_passes_checks():
+    assert check_region(None) == [] and check_geocoder(None) == []
+
+
+def test_geocoder_check():
+    with override_settings(TOUTPRES_GEOCODER={"BACKEND": "google", "TIMEOUT": 3}):
+        assert [e.id for e in check_geocoder(None)] == ["geodata.E004"]
+    with override_settings(TOUTPRES_GEOCODER={"BACKEND": "ban", "TIMEOUT": 0}):
+        assert [e.id for e in check_geocoder(None)] == ["geodata.E005"]
