@@ -143,6 +143,8 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS.append("security.W021")
     SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Web addresses typed without a scheme ("ferme.fr") become https:// (Django 6 default).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 # --- Tout Près ---------------------------------------------------------------
