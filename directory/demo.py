@@ -253,7 +253,10 @@ class DemoGenerator:
             coords = [(s.actor.location.x, s.actor.location.y) for s in places]
             tree = shapely.STRtree(shapely.points(coords))
             for spec in specs:
-                if mode not in spec.modes:
+                if (
+                    spec.actor.kind not in (ActorKind.PRODUCER, ActorKind.FARM_SHOP)
+                    or mode not in spec.modes
+                ):
                     continue
                 x, y = spec.actor.location.x, spec.actor.location.y
                 near = tree.query(

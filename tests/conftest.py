@@ -23,12 +23,6 @@ def django_db_setup(django_db_setup, django_db_blocker):
         ensure_territories()
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    # Tests run with DEBUG off (production settings); the test client speaks plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
-
-
 @pytest.fixture
 def territories(db):
     ensure_territories()

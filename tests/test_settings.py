@@ -12,6 +12,13 @@ from django.test import override_settings
 from geodata.checks import check_geocoder, check_region
 
 ROOT = Path(__file__).resolve().parent.parent
+# What the test run itself sets (the browser tests allow async-unsafe ORM calls) must not
+# leak into the "production" processes these tests start.
+TEST_ONLY = ("DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE")
+
+
+def clean_environment() -> dict:
+    return {k: v for k, v in os.environ.items() if k not in TEST_ONLY}
 
 
 def test_database_url_selects_the_backend():
@@ -24,7 +31,7 @@ def test_database_url_selects_the_backend():
 
 
 def settings_in_subprocess(code: str, **env) -> str:
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}
+    environment = clean_environment()
     environment.update(env, DJANGO_SETTINGS_MODULE="config.settings")
     out = subprocess.run(
         [
@@ -71,7 +78,7 @@ def test_region_is_configuration(tmp_path):
 
 
 def test_deploy_check_is_clean_in_production_mode(tmp_path):
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}
+    environment = clean_environment()
     environment.update(
         TOUTPRES_VAR_DIR=str(tmp_path),
         SECRET_KEY="x" * 20 + "production-grade-secret-key-0123456789-abcdefghijkl",

@@ -46,8 +46,9 @@ def test_default_demo_looks_like_the_2020_platform(capsys):
 
     # Markets have weekly days; producers sell there and at pick-up points.
     assert not Actor.objects.filter(kind=ActorKind.MARKET, opening_slots__isnull=True).exists()
-    links = DistributionLink.objects.select_related("place")
+    links = DistributionLink.objects.select_related("place", "actor")
     assert {link.place.kind for link in links} == {ActorKind.MARKET, ActorKind.PICKUP}
+    assert {link.actor.kind for link in links} == {ActorKind.PRODUCER, ActorKind.FARM_SHOP}
     assert all(link.weekday is not None for link in links)
     assert Actor.objects.filter(status=ModerationStatus.PUBLISHED).count() > 550
     assert Actor.objects.filter(categories__isnull=False).distinct().count() > 500

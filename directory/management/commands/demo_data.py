@@ -173,5 +173,5 @@ class Command(BaseCommand):
             for key, day, starts, ends in s.places
             if key in pk_of
         ]
-        DistributionLink.objects.bulk_create(links, batch_size=BATCH, ignore_conflicts=True)
+        DistributionLink.objects.bulk_create(links, batch_size=BATCH)
         return len(links)
