@@ -1,0 +1,157 @@
+"""Benchmark: Actor.objects.near() against the hand-written SQL and against the naive ways.
+
+Usage (the database comes from DATABASE_URL, as everywhere):
+    .venv/bin/python bench/near.py [--size 100000] [--radius 20] [--queries 30]
+
+It fills the database if needed (import_territories --all, demo_data --all --size N), then
+times, over the same random centres, in one run:
+  orm       Actor.objects.near(point, r)            (index prefilter + geodesic distance)
+  raw       the same query written by hand in SQL   (the floor for this query shape)
+  noindex   the ORM distance filter without the index prefilter (full scan)
+  python    loading every location and computing geopy distances in Python (3 queries)
+and prints each as a ratio to `raw`.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.gis.db.models.functions import Distance  # noqa: E402
+from django.contrib.gis.geos import Point  # noqa: E402
+from django.contrib.gis.measure import D  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from geopy.distance import geodesic  # noqa: E402
+
+from directory.models import Actor  # noqa: E402
+from geodata.distance import bbox_around  # noqa: E402
+from geodata.models import Commune  # noqa: E402
+
+SPHEROID = 'SPHEROID["WGS 84",6378137,298.257223563]'
+
+
+def ensure_data(size: int) -> None:
+    if Commune.objects.count() < 30_000:
+        call_command("import_territories", "--all")
+    if Actor.objects.count() < size:
+        call_command("demo_data", "--all", "--size", str(size), "--seed", "1")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE directory_actor")
+
+
+def raw(lat: float, lon: float, radius_km: float) -> list:
+    min_x, min_y, max_x, max_y = bbox_around(lat, lon, radius_km)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT id, name, ST_Distance(location, MakePoint(%s, %s, 4326), 1) AS d "
+                "FROM directory_actor WHERE id IN (SELECT pkid FROM idx_directory_actor_location "
+                "WHERE xmin <= %s AND xmax >= %s AND ymin <= %s AND ymax >= %s) "
+                "AND d <= %s ORDER BY d, id",
+                [lon, lat, max_x, min_x, max_y, min_y, radius_km * 1000],
+            )
+        else:
+            cursor.execute(
+                "SELECT id, name, ST_DistanceSpheroid(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) AS d "
+                "FROM directory_actor WHERE location && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
+                "AND ST_DistanceSpheroid(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) <= %s "
+                "ORDER BY d, id",
+                [
+                    lon,
+                    lat,
+                    SPHEROID,
+                    min_x,
+                    min_y,
+                    max_x,
+                    max_y,
+                    lon,
+                    lat,
+                    SPHEROID,
+                    radius_km * 1000,
+                ],
+            )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def orm(lat, lon, radius_km):
+    return [
+        a["pk"] for a in Actor.objects.near((lat, lon), radius_km).values("pk", "name", "distance")
+    ]
+
+
+def noindex(lat, lon, radius_km):
+    point = Point(lon, lat, srid=4326)
+    qs = (
+        Actor.objects.annotate(distance=Distance("location", point, spheroid=True))
+        .filter(distance__lte=D(km=radius_km))
+        .order_by("distance", "pk")
+    )
+    return [a["pk"] for a in qs.values("pk", "name", "distance")]
+
+
+def python(lat, lon, radius_km, rows):
+    distances = ((geodesic((lat, lon), (y, x)).km, pk) for pk, x, y in rows)
+    return [pk for d, pk in sorted(distances) if d <= radius_km]
+
+
+def timed(fn, centres, *args):
+    times, results = [], []
+    for lat, lon in centres:
+        started = time.perf_counter()
+        results.append(fn(lat, lon, *args))
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), results
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--radius", type=float, default=20)
+    parser.add_argument("--queries", type=int, default=30)
+    args = parser.parse_args()
+    ensure_data(args.size)
+
+    rng = random.Random(7)
+    towns = list(
+        Commune.objects.filter(population__gte=2000)
+        .exclude(townhall=None)
+        .values_list("townhall", flat=True)
+    )
+    centres = [(p.y, p.x) for p in rng.sample(towns, args.queries)]
+    n = Actor.objects.count()
+
+    t_raw, r_raw = timed(raw, centres, args.radius)
+    t_orm, r_orm = timed(orm, centres, args.radius)
+    t_noindex, r_noindex = timed(noindex, centres[:5], args.radius)
+    started = time.perf_counter()
+    rows = [(pk, p.x, p.y) for pk, p in Actor.objects.values_list("pk", "location")]
+    load = time.perf_counter() - started
+    t_python, r_python = timed(python, centres[:3], args.radius, rows)
+    t_python += load
+
+    assert r_orm == r_raw, "ORM and raw SQL disagree"
+    assert r_noindex == r_orm[:5], "the index prefilter changed the result"
+    assert r_python == r_orm[:3], "geopy brute force disagrees"
+    found = statistics.median(len(r) for r in r_orm)
+    print(
+        f"backend={connection.vendor} actors={n} radius={args.radius:g} km queries={args.queries} "
+        f"median results={found:g}"
+    )
+    for name, t in (("raw", t_raw), ("orm", t_orm), ("noindex", t_noindex), ("python", t_python)):
+        print(f"  {name:8s} median {t * 1000:9.2f} ms   ratio to raw {t / t_raw:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
