@@ -64,7 +64,11 @@ def test_unpublished_actor_is_404_for_the_public_but_not_for_its_owner(
 
 def test_english_is_the_second_locale(client, farm):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    assert '<html lang="en">' in client.get("/").content.decode()
+    html = client.get("/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Buy local in Centre-Val de Loire" in html and "Producer with a shop" in html
+    html = client.get(farm.get_absolute_url()).content.decode()
+    assert "What you can buy" in html and "Friday" in html
 
 
 def test_pages_cannot_be_framed(client, farm):
