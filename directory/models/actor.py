@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from geodata.text import normalize
+
 from .choices import ActorKind, ModerationStatus
 from .querysets import ActorQuerySet
 from .taxonomy import Category, Label, SaleMode
@@ -19,6 +21,9 @@ class Actor(models.Model):
     products = models.TextField(
         _("produits"), blank=True, help_text=_("Texte libre : « fromages de chèvre, yaourts… »")
     )
+    # Name, products and description without accents or case: what text search matches
+    # on, identically on SQLite and PostgreSQL (neither folds accents by itself).
+    search_text = models.TextField(editable=False, default="")
 
     # Where
     address = models.CharField(_("adresse"), max_length=255, blank=True)
@@ -105,7 +110,14 @@ class Actor(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self.name, exclude_pk=self.pk)
+        self.search_text = self.build_search_text()
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
+
+    def build_search_text(self) -> str:
+        """The normalised text that text search matches on."""
+        return normalize(" ".join((self.name, self.products, self.description)))
 
     def get_absolute_url(self):
         return reverse("directory:actor-detail", kwargs={"slug": self.slug})

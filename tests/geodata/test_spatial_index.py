@@ -6,6 +6,7 @@ from django.contrib.gis.db.models import GeometryField
 from django.db import connection
 
 from geodata.spatial import rtree_table
+from geodata.spatialite import repair_spatial_indexes
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +33,17 @@ def test_there_are_indexed_geometry_columns():
     list(spatial_fields()),
     ids=lambda v: getattr(v, "__name__", getattr(v, "name", "")),
 )
-def test_spatial_index_covers_every_row(model, field):
+def test_spatial_index_covers_every_row(model, field, make_actor):
+    make_actor()  # at least one actor: an empty table would prove nothing
     rows = model.objects.filter(**{f"{field.name}__isnull": False}).count()
+    assert rows > 0
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name = %s AND f_geometry_column = %s",
+                [model._meta.db_table, field.column],
+            )
+            assert cursor.fetchone() == (1,)
             # An R-tree left without its triggers (e.g. by a table rebuild) silently
             # returns nothing: count its entries against the table.
             cursor.execute(f'SELECT COUNT(*) FROM "{rtree_table(model, field.name)}"')  # noqa: S608
@@ -46,6 +54,23 @@ def test_spatial_index_covers_every_row(model, field):
             )
             defs = [r[0] for r in cursor.fetchall()]
             assert any("USING gist" in d and f"({field.column})" in d for d in defs), defs
+
+
+def test_a_lost_spatialite_index_is_rebuilt_after_migrate(make_actor):
+    from directory.models import Actor
+
+    first = make_actor(lat=47.9, lon=1.9)
+    if connection.vendor != "sqlite":
+        assert repair_spatial_indexes() == []  # PostGIS keeps its indexes by itself
+        return
+    with connection.cursor() as cursor:
+        # What a table rebuild does to SpatiaLite: index disabled, triggers gone.
+        cursor.execute("SELECT DisableSpatialIndex('directory_actor', 'location')")
+    second = make_actor(lat=47.91, lon=1.91)
+    assert list(Actor.objects.near((47.9, 1.9), 5)) == [first]  # the stale index misses it
+    assert repair_spatial_indexes() == ["directory_actor.location"]
+    assert list(Actor.objects.near((47.9, 1.9), 5)) == [first, second]
+    assert repair_spatial_indexes() == []
 
 
 def test_shapely_keeps_its_own_geos_after_spatialite_is_loaded():

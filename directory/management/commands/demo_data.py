@@ -113,6 +113,7 @@ class Command(BaseCommand):
                 slug = f"{base}-{n}"
             slugs.add(slug)
             spec.actor.slug = slug
+            spec.actor.search_text = spec.actor.build_search_text()
         Actor.objects.bulk_create([s.actor for s in batch])
         through = []
         for relation, attr, key in (
