@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "directory"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("acteurs/<slug:slug>/", views.actor_detail, name="actor-detail"),
+    path("api/v1/actors/", api.actors, name="api-actors"),
+    path("api/v1/places/", api.places, name="api-places"),
 ]

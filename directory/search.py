@@ -1,0 +1,255 @@
+"""One search, many outputs: the HTML list, the map layer, the API and the printable sheet
+all build their queryset here."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django import forms
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from geodata.distance import validate_coordinates
+from geodata.geocoding import geocode
+from geodata.spatial import bbox_prefilter
+from geodata.text import normalize
+
+from .models import Actor, ActorKind, Category, DistributionLink, Label, SaleMode
+from .schedule import WEEKDAYS, open_at, open_on, paris_now
+
+MIN_RADIUS_KM, MAX_RADIUS_KM, DEFAULT_RADIUS_KM = 5, 100, 20
+OPEN_CHOICES = [("now", _("ouvert maintenant"))] + [
+    (name, label)
+    for name, label in zip(
+        WEEKDAYS,
+        [
+            _("lundi"),
+            _("mardi"),
+            _("mercredi"),
+            _("jeudi"),
+            _("vendredi"),
+            _("samedi"),
+            _("dimanche"),
+        ],
+        strict=True,
+    )
+]
+
+
+class PairField(forms.CharField):
+    """ "lat,lon" or "w,s,e,n": comma-separated finite numbers."""
+
+    def __init__(self, *args, size: int, **kwargs):
+        self.size = size
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            numbers = [float(v) for v in value.split(",")]
+        except ValueError:
+            raise ValidationError(
+                _("Format attendu : %(n)d nombres séparés par des virgules."),
+                params={"n": self.size},
+            ) from None
+        if len(numbers) != self.size:
+            raise ValidationError(
+                _("Format attendu : %(n)d nombres séparés par des virgules."),
+                params={"n": self.size},
+            )
+        return numbers
+
+
+class SlugChoiceField(forms.MultipleChoiceField):
+    """Several slugs of a reference table (category, label, sale mode)."""
+
+    def __init__(self, model, *args, **kwargs):
+        self.model = model
+        super().__init__(*args, required=False, **kwargs)
+
+    def valid_value(self, value):
+        return self.model.objects.filter(slug=value).exists()
+
+
+class SearchForm(forms.Form):
+    """Validates every search parameter; errors name the parameter."""
+
+    where = forms.CharField(label=_("Où ?"), required=False, max_length=200)
+    near = PairField(size=2, required=False, label=_("Autour du point (lat,lon)"))
+    radius = forms.IntegerField(
+        label=_("Rayon (km)"), required=False, min_value=MIN_RADIUS_KM, max_value=MAX_RADIUS_KM
+    )
+    q = forms.CharField(label=_("Quoi ?"), required=False, max_length=100)
+    kind = forms.MultipleChoiceField(label=_("Type"), choices=ActorKind.choices, required=False)
+    category = SlugChoiceField(Category, label=_("Produits"))
+    label = SlugChoiceField(Label, label=_("Labels"))
+    mode = SlugChoiceField(SaleMode, label=_("Comment acheter"))
+    open = forms.ChoiceField(label=_("Ouvert"), choices=[("", "—")] + OPEN_CHOICES, required=False)
+    bbox = PairField(size=4, required=False, label=_("Emprise (ouest,sud,est,nord)"))
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        # Choices for the HTML form (validation goes through valid_value above).
+        self.fields["category"].choices = [(c.slug, c.name) for c in Category.objects.all()]
+        self.fields["label"].choices = [(c.slug, c.name) for c in Label.objects.all()]
+        self.fields["mode"].choices = [(c.slug, c.name) for c in SaleMode.objects.all()]
+
+    def clean_near(self):
+        value = self.cleaned_data.get("near")
+        if value:
+            lat, lon = validate_coordinates(*value)
+            return Point(lon, lat, srid=4326)
+        return None
+
+    def clean_bbox(self):
+        value = self.cleaned_data.get("bbox")
+        if value:
+            west, south, east, north = value
+            validate_coordinates(south, west)
+            validate_coordinates(north, east)
+            if west >= east or south >= north:
+                raise ValidationError(_("Emprise invalide : ouest < est et sud < nord attendus."))
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("radius") is None:
+            data["radius"] = DEFAULT_RADIUS_KM
+        return data
+
+
+@dataclass
+class Search:
+    """A validated search, ready to run."""
+
+    point: Point | None = None
+    place_label: str = ""
+    radius_km: int = DEFAULT_RADIUS_KM
+    q: str = ""
+    kinds: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    modes: list[str] = field(default_factory=list)
+    open: str = ""
+    bbox: list[float] | None = None
+    now: datetime.datetime | None = None
+    open_date: datetime.date | None = None
+
+    @classmethod
+    def from_form(cls, form: SearchForm, now=None, resolve_place=True) -> "Search":
+        data = form.cleaned_data
+        search = cls(
+            point=data.get("near"),
+            radius_km=data["radius"],
+            q=data.get("q") or "",
+            kinds=data.get("kind") or [],
+            categories=data.get("category") or [],
+            labels=data.get("label") or [],
+            modes=data.get("mode") or [],
+            open=data.get("open") or "",
+            bbox=data.get("bbox"),
+            now=paris_now(now),
+        )
+        where = (data.get("where") or "").strip()
+        if where and search.point is None and resolve_place:
+            result = geocode(where)
+            if result is None:
+                form.add_error("where", _("Lieu introuvable : « %(where)s ».") % {"where": where})
+            else:
+                search.point, search.place_label = result.point, result.label
+        return search
+
+    def filtered(self):
+        """Published actors matching every filter except the place."""
+        qs = Actor.objects.published()
+        if self.kinds:
+            qs = qs.filter(kind__in=self.kinds)
+        for relation, slugs in (
+            ("categories", self.categories),
+            ("labels", self.labels),
+            ("sale_modes", self.modes),
+        ):
+            if slugs:
+                # A subquery rather than a join: no duplicate rows, no DISTINCT on geometries.
+                qs = qs.filter(
+                    pk__in=Actor.objects.filter(**{f"{relation}__slug__in": slugs}).values("pk")
+                )
+        for word in normalize(self.q).split():
+            matching = [c.pk for c in Category.objects.all() if word in normalize(c.name)]
+            qs = qs.filter(
+                Q(search_text__contains=word)
+                | Q(pk__in=Actor.objects.filter(categories__in=matching).values("pk"))
+            )
+        if self.open == "now":
+            qs = open_at(qs, self.now)
+        elif self.open:
+            qs, self.open_date = open_on(qs, WEEKDAYS.index(self.open), self.now.date())
+        if self.bbox:
+            qs = bbox_prefilter(qs, "location", tuple(self.bbox))
+        return qs
+
+    def results(self) -> list["Result"]:
+        """Ranked results: nearest first around a point (with actors reached through a
+        market or pick-up point inside the radius), else alphabetical."""
+        qs = self.filtered()
+        if self.point is None:
+            return [
+                Result(pk, None) for pk in qs.order_by("name", "pk").values_list("pk", flat=True)
+            ]
+        direct = {
+            pk: d.km for pk, d in qs.near(self.point, self.radius_km).values_list("pk", "distance")
+        }
+        results = [Result(pk, km) for pk, km in direct.items()]
+        places = dict(
+            Actor.objects.published()
+            .filter(kind__in=ActorKind.places())
+            .near(self.point, self.radius_km)
+            .values_list("pk", "distance")
+        )
+        if places:
+            links = (
+                DistributionLink.objects.filter(place_id__in=places.keys(), actor__in=qs)
+                .exclude(actor_id__in=direct.keys())
+                .values_list("pk", "actor_id", "place_id")
+            )
+            best: dict[int, tuple[float, int]] = {}
+            for link_pk, actor_pk, place_pk in links:
+                km = places[place_pk].km
+                if actor_pk not in best or (km, link_pk) < best[actor_pk]:
+                    best[actor_pk] = (km, link_pk)
+            results += [Result(pk, km, via_link=link) for pk, (km, link) in best.items()]
+        results.sort(key=lambda r: (r.distance_km, r.via_link is not None, r.pk))
+        return results
+
+
+@dataclass
+class Result:
+    pk: int
+    distance_km: float | None
+    via_link: int | None = None  # DistributionLink through which the actor is reached
+
+
+def load_page(results: list[Result], start: int, stop: int):
+    """The actors of one page, in order, with what every output needs, in a constant number of queries."""
+    page = results[start:stop]
+    actors = (
+        Actor.objects.filter(pk__in=[r.pk for r in page])
+        .select_related("commune__departement")
+        .prefetch_related("categories", "labels", "sale_modes", "opening_slots")
+    )
+    by_pk = {a.pk: a for a in actors}
+    links = DistributionLink.objects.filter(
+        pk__in=[r.via_link for r in page if r.via_link]
+    ).select_related("place__commune")
+    links = {link.pk: link for link in links}
+    out = []
+    for r in page:
+        actor = by_pk[r.pk]
+        actor.distance_km = r.distance_km
+        actor.reached_through = links.get(r.via_link)
+        out.append(actor)
+    return out
