@@ -1,10 +1,16 @@
 """Public read-only JSON API (v1): actor search as GeoJSON, and place lookup."""
 
+import hashlib
+import json
+
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.utils.http import quote_etag
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from geodata import gazetteer
+from geodata.models import Departement
 
 from .search import Search, SearchForm, load_page
 from .serializers import actor_feature, commune_json
@@ -66,3 +72,25 @@ def places(request):
         {"results": [commune_json(c) for c in gazetteer.search(query, limit)]},
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def departements(request):
+    """GET /api/v1/departements/: outlines of the imported départements, for orientation on maps."""
+    features = []
+    for dep in Departement.objects.exclude(outline=None).order_by("code"):
+        # ~500 m is plenty for a faint line under the markers, and 10× lighter.
+        outline = dep.outline.simplify(0.005, preserve_topology=True)
+        features.append(
+            {
+                "type": "Feature",
+                "id": dep.code,
+                "geometry": json.loads(outline.json),
+                "properties": {"code": dep.code, "name": dep.name},
+            }
+        )
+    payload = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    response = HttpResponse(payload, content_type="application/geo+json")
+    response["ETag"] = quote_etag(hashlib.sha256(payload.encode()).hexdigest()[:32])
+    return response

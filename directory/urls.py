@@ -9,4 +9,5 @@ urlpatterns = [
     path("acteurs/<slug:slug>/", views.actor_detail, name="actor-detail"),
     path("api/v1/actors/", api.actors, name="api-actors"),
     path("api/v1/places/", api.places, name="api-places"),
+    path("api/v1/departements/", api.departements, name="api-departements"),
 ]

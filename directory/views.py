@@ -1,22 +1,114 @@
 """Public pages."""
 
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from geodata.gazetteer import locate
 
 from .models import Actor, ActorKind, DistributionLink
+from .search import Search, SearchForm, load_page
+from .serializers import actor_feature
+
+RADII = [5, 10, 20, 30, 50, 75, 100]
+FILTERS = ("kind", "category", "label", "mode", "open")
+SEARCH_PARAMS = {
+    "where",
+    "near",
+    "radius",
+    "q",
+    "kind",
+    "category",
+    "label",
+    "mode",
+    "open",
+    "bbox",
+}
+LIST_PAGE_SIZE = 20
 
 
 def home(request):
-    """Landing page: what the directory holds, by kind, and the latest listings."""
-    published = Actor.objects.published()
-    counts = dict(published.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-    kinds = [(kind, counts.get(kind.value, 0)) for kind in ActorKind]
-    latest = published.select_related("commune__departement").order_by("-created_at", "-pk")[:8]
-    return render(
-        request,
-        "directory/home.html",
-        {"kinds": kinds, "total": sum(counts.values()), "latest": latest},
-    )
+    """Search page: one box for the place, filters, the list of results and the map."""
+    searching = bool(SEARCH_PARAMS & set(request.GET))
+    form = SearchForm(request.GET if searching else None)
+    context = {
+        "form": form,
+        "searching": searching,
+        "radii": RADII,
+        "filter_fields": [form[name] for name in FILTERS],
+        "active_filters": sum(
+            len(request.GET.getlist(name)) for name in FILTERS if request.GET.get(name)
+        ),
+        "filter_errors": searching and any(form.has_error(name) for name in FILTERS),
+    }
+    search = None
+    if searching and form.is_valid():
+        search = Search.from_form(form)
+        if not form.errors:
+            results = search.results()
+            page = Paginator(results, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+            actors = load_page(results, page.start_index() - 1 if results else 0, page.end_index())
+            origin = locate(search.point.y, search.point.x) if search.point else None
+            for actor in actors:
+                mark_elsewhere(actor, origin)
+            context.update(
+                search=search,
+                page=page,
+                actors=actors,
+                origin=origin,
+                features=[actor_feature(a) for a in actors],
+                querystring=request.GET.copy(),
+            )
+    context["map_config"] = map_config(search)
+    if not searching:
+        published = Actor.objects.published()
+        counts = dict(
+            published.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n")
+        )
+        context.update(
+            kinds=[(kind, counts.get(kind.value, 0)) for kind in ActorKind],
+            total=sum(counts.values()),
+        )
+    return render(request, "directory/home.html", context)
+
+
+def map_config(search) -> dict:
+    """What the map script needs, passed through json_script (never string-built JavaScript)."""
+    region = settings.TOUTPRES_REGION
+    return {
+        "tilesUrl": settings.TILES_URL,
+        "tilesAttribution": settings.TILES_ATTRIBUTION,
+        "center": region["MAP_CENTER"],
+        "zoom": region["MAP_ZOOM"],
+        "radii": RADII,
+        "placesUrl": reverse("directory:api-places"),
+        "departementsUrl": reverse("directory:api-departements"),
+        "search": {
+            "point": [search.point.y, search.point.x] if search and search.point else None,
+            "radiusKm": search.radius_km if search else None,
+        },
+        "messages": {
+            "locating": gettext("Recherche de votre position…"),
+            "geolocationRefused": gettext(
+                "Position refusée ou introuvable : tapez votre commune ou votre code postal."
+            ),
+            "geolocationUnavailable": gettext(
+                "Votre navigateur ne donne pas sa position : tapez votre commune ou votre code postal."
+            ),
+        },
+    }
+
+
+def mark_elsewhere(actor, origin) -> None:
+    """Flag results in another département or région than the searched place: shown plainly."""
+    actor.other_departement = actor.other_region = False
+    if origin and origin.departement and actor.commune_id:
+        departement = actor.commune.departement
+        actor.other_departement = departement.pk != origin.departement.pk
+        actor.other_region = departement.region_id != origin.departement.region_id
 
 
 def actor_detail(request, slug):

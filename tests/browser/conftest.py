@@ -17,6 +17,18 @@ TILE_PNG = bytes.fromhex(
 )
 
 
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """Transactional tests flush the database, migration data included: seed it again."""
+    if "live_server" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    from directory.models import Category, Label, SaleMode
+    from directory.reference_data import seed
+
+    seed(Category, Label, SaleMode)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

@@ -29,7 +29,11 @@ def listings():
 
 def test_home_to_listing(page, live_server, listings):
     page.goto(live_server.url + "/")
-    assert page.locator("h1").inner_text() == "Acheter local en Centre-Val de Loire"
+    assert page.title() == "Tout Près — Centre-Val de Loire"
+    assert (
+        "1 adresse pour trouver des produits locaux" in page.locator("#result-count").inner_text()
+    )
+    page.goto(live_server.url + "/?where=45160")
     page.get_by_role("link", name="La Chèvrerie d'Olivet").click()
     page.wait_for_url("**/acteurs/la-chevrerie-dolivet/")
     call = page.get_by_role("link", name="Appeler 02 61 91 00 42")

@@ -31,13 +31,43 @@ def farm(make_actor):
     return farm
 
 
-def test_home_page(client, farm):
+def test_home_page_without_a_search(client, farm):
     response = client.get("/")
-    assert response.status_code == 200
     html = response.content.decode()
-    assert '<html lang="fr">' in html
-    assert "Centre-Val de Loire" in html
+    assert response.status_code == 200
+    assert '<html lang="fr">' in html and "Centre-Val de Loire" in html
+    assert 'role="search"' in html and 'aria-live="polite"' in html
+    assert "2 adresses pour trouver des produits locaux" in html
+
+
+def test_search_page_lists_results_escaped_with_distance_and_departement(client, farm, make_actor):
+    make_actor(name="Ferme du Cher", lat=47.08, lon=2.40, commune=Commune.objects.get(code="18033"))
+    response = client.get("/", {"where": "Olivet", "radius": 10})
+    html = response.content.decode()
+    assert response.status_code == 200
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+    assert "2 adresses à moins de 10 km de Olivet (45160)." in html
+    assert "Ferme du Cher" not in html
+    assert 'href="tel:0261910001"' in html
+    features = response.context["features"]
+    assert [f["properties"]["name"] for f in features][0].startswith("La Chèvrerie")
+
+
+def test_results_in_another_departement_or_region_are_flagged(client, make_actor):
+    # Searching from Courtenay (Loiret): a farm across the border in the Yonne.
+    make_actor(
+        name="Ferme icaunaise", lat=48.0390, lon=3.1250, commune=Commune.objects.get(code="89298")
+    )
+    html = client.get("/", {"near": "48.0390,3.0580", "radius": 10}).content.decode()
+    assert "Dans une autre région : Yonne" in html
+
+
+def test_search_errors_are_shown_and_keep_the_input(client, farm):
+    response = client.get("/", {"where": "Zzqxwville", "q": "miel", "radius": "500"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="Zzqxwville"' in html and 'value="miel"' in html
+    assert "inférieure ou égale à 100" in html
 
 
 def test_actor_page(client, farm):

@@ -1,0 +1,156 @@
+// Search page: the map mirrors the list (which alone is complete and accessible).
+// Hover or focus a result to highlight its marker, and the reverse; the map view is kept
+// in the URL so a shared link or the back button gives the same page.
+
+const config = JSON.parse(document.getElementById("map-config").textContent);
+const features = JSON.parse(document.getElementById("map-features").textContent) || [];
+const form = document.getElementById("search-form");
+const where = document.getElementById("id_where");
+const near = document.getElementById("id_near");
+const status = document.getElementById("result-count");
+
+const KIND_COLOURS = {
+  producer: "#2f6b2f", farm_shop: "#4d8b31", shop: "#1f5f8b", artisan: "#8b4513",
+  market: "#b8860b", pickup: "#6a3d9a", basket: "#c2185b",
+};
+
+function announce(message) {
+  status.textContent = message;
+}
+
+// --- Place autocompletion (offline gazetteer) -----------------------------------------
+const suggestions = document.getElementById("where-suggestions");
+let places = new Map();
+let timer;
+where.addEventListener("input", () => {
+  near.value = "";  // typed text wins over an earlier pick or "around me"
+  const picked = places.get(where.value);
+  if (picked) {
+    near.value = `${picked.lat},${picked.lon}`;
+    return;
+  }
+  clearTimeout(timer);
+  const q = where.value.trim();
+  if (q.length < 2) return;
+  timer = setTimeout(async () => {
+    const response = await fetch(`${config.placesUrl}?q=${encodeURIComponent(q)}&limit=8`);
+    if (!response.ok) return;
+    const { results } = await response.json();
+    places = new Map(results.map((p) => [p.label, p]));
+    suggestions.replaceChildren(...results.map((p) => new Option(`${p.departement_name}`, p.label)));
+    for (const option of suggestions.options) option.value = option.value;  // label as value
+  }, 200);
+});
+
+// --- Around me ------------------------------------------------------------------------
+document.getElementById("around-me").addEventListener("click", () => {
+  if (!navigator.geolocation) {
+    announce(config.messages.geolocationUnavailable);
+    return;
+  }
+  announce(config.messages.locating);
+  navigator.geolocation.getCurrentPosition(
+    (position) => {
+      near.value = `${position.coords.latitude.toFixed(5)},${position.coords.longitude.toFixed(5)}`;
+      where.value = "";
+      form.submit();
+    },
+    () => announce(config.messages.geolocationRefused),
+    { timeout: 10000, maximumAge: 600000 },
+  );
+});
+
+// --- Map ------------------------------------------------------------------------------
+if (window.L) {
+  const params = new URLSearchParams(location.search);
+  const map = L.map("map", { zoomControl: true, keyboard: true });
+  L.tileLayer(config.tilesUrl, { attribution: config.tilesAttribution, maxZoom: 19 }).addTo(map);
+
+  const markers = new Map();
+  const bounds = [];
+  for (const feature of features) {
+    const [lon, lat] = feature.geometry.coordinates;
+    const p = feature.properties;
+    const marker = L.circleMarker([lat, lon], {
+      radius: 8, weight: 2, color: "#fff", fillColor: KIND_COLOURS[p.kind] || "#333", fillOpacity: 0.9,
+    }).addTo(map);
+    const popup = document.createElement("div");
+    const link = document.createElement("a");
+    link.href = p.url;
+    link.textContent = p.name;
+    popup.append(link, document.createElement("br"), `${p.kind_label}${p.distance ? " · " + p.distance : ""}`);
+    if (p.reached_through) popup.append(document.createElement("br"), p.reached_through.label);
+    if (p.phone) {
+      const tel = document.createElement("a");
+      tel.href = `tel:${p.phone.replaceAll(" ", "")}`;
+      tel.textContent = p.phone;
+      popup.append(document.createElement("br"), tel);
+    }
+    marker.bindPopup(popup);
+    marker.on("mouseover popupopen", () => highlight(p.id, true));
+    marker.on("mouseout popupclose", () => highlight(p.id, false));
+    markers.set(String(p.id), marker);
+    bounds.push([lat, lon]);
+  }
+
+  function highlight(id, on) {
+    const marker = markers.get(String(id));
+    if (marker) {
+      marker.setStyle({ radius: on ? 12 : 8, weight: on ? 4 : 2, color: on ? "#ffbf47" : "#fff" });
+      if (on) marker.bringToFront();
+    }
+    const item = document.getElementById(`result-${id}`);
+    if (item) item.classList.toggle("highlighted", on);
+  }
+
+  for (const item of document.querySelectorAll(".result")) {
+    const id = item.dataset.id;
+    for (const [event, on] of [["mouseenter", true], ["mouseleave", false], ["focusin", true], ["focusout", false]]) {
+      item.addEventListener(event, () => highlight(id, on));
+    }
+  }
+
+  if (config.search && config.search.point) {
+    const [lat, lon] = config.search.point;
+    L.circle([lat, lon], { radius: config.search.radiusKm * 1000, color: "#2f6b2f", weight: 1, fill: false, interactive: false }).addTo(map);
+    bounds.push([lat, lon]);
+  }
+
+  // Département outlines, faint: for orientation only, they never filter anything.
+  fetch(config.departementsUrl).then((r) => (r.ok ? r.json() : null)).then((data) => {
+    if (data) L.geoJSON(data, { interactive: false, style: { color: "#555", weight: 1, opacity: 0.35, fill: false } }).addTo(map);
+  });
+
+  const view = (params.get("map") || "").split("/").map(Number);
+  if (view.length === 3 && view.every(Number.isFinite)) {
+    map.setView([view[1], view[2]], view[0]);
+  } else if (config.search && config.search.point) {
+    const [lat, lon] = config.search.point;
+    map.fitBounds(L.latLng(lat, lon).toBounds(config.search.radiusKm * 2000));
+  } else if (bounds.length) {
+    map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
+  } else {
+    map.setView(config.center, config.zoom);
+  }
+
+  // Keep the view in the URL; offer to search the area once the map moved. The handler is
+  // attached after the initial view is set, so only later moves count.
+  const searchArea = document.getElementById("search-area");
+  map.on("moveend", () => {
+    const c = map.getCenter();
+    const url = new URL(location.href);
+    url.searchParams.set("map", `${map.getZoom()}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`);
+    history.replaceState(null, "", url.toString().replace(/map=[^&]*/, (m) => decodeURIComponent(m)));
+    searchArea.hidden = false;
+  });
+  searchArea.addEventListener("click", () => {
+    const c = map.getCenter();
+    const halfDiagonalKm = map.getBounds().getNorthEast().distanceTo(c) / 1000;
+    const radius = config.radii.find((r) => r >= halfDiagonalKm) || config.radii[config.radii.length - 1];
+    near.value = `${c.lat.toFixed(5)},${c.lng.toFixed(5)}`;
+    where.value = "";
+    document.getElementById("id_radius").value = radius;
+    form.submit();
+  });
+  window.toutPresMap = map;  // for the browser tests
+}
