@@ -12,6 +12,7 @@ from geodata.gazetteer import locate
 from .models import Actor, ActorKind, DistributionLink
 from .search import Search, SearchForm, load_page
 from .serializers import actor_feature
+from .structured_data import local_business
 
 RADII = [5, 10, 20, 30, 50, 75, 100]
 FILTERS = ("kind", "category", "label", "mode", "open")
@@ -135,4 +136,21 @@ def actor_detail(request, slug):
         ),
         slug=slug,
     )
-    return render(request, "directory/actor_detail.html", {"actor": actor})
+    url = request.build_absolute_uri(actor.get_absolute_url())
+    point = actor.public_location
+    return render(
+        request,
+        "directory/actor_detail.html",
+        {
+            "actor": actor,
+            "canonical_url": url,
+            "jsonld": local_business(actor, url),
+            "map_config": {
+                "tilesUrl": settings.TILES_URL,
+                "tilesAttribution": settings.TILES_ATTRIBUTION,
+                "point": [point.y, point.x],
+                "approximate": actor.location_is_approximate,
+                "name": actor.name,
+            },
+        },
+    )

@@ -176,3 +176,82 @@ def test_admin_moderation_action_needs_change_permission(client, django_user_mod
 def test_admin_lists_every_model(admin_client_, name):
     app, model = name.split("_", 1)
     assert admin_client_.get(reverse(f"admin:{app}_{model}_changelist")).status_code == 200
+
+
+def jsonld_of(html: str) -> dict:
+    import json
+    import re
+
+    (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return json.loads(block)
+
+
+def test_listing_has_schema_org_local_business_with_opening_hours(client, farm):
+    from directory.models import ScheduleException, Season
+
+    season = Season.objects.create(
+        actor=farm, name="Été", start_month=5, start_day=1, end_month=9, end_day=30
+    )
+    OpeningSlot.objects.create(
+        actor=farm, weekday=5, opens=datetime.time(9), closes=datetime.time(12), season=season
+    )
+    ScheduleException.objects.create(actor=farm, date=datetime.date(2026, 12, 25), closed=True)
+    html = client.get(farm.get_absolute_url()).content.decode()
+    data = jsonld_of(html)
+    assert data["@context"] == "https://schema.org" and data["@type"] == "LocalBusiness"
+    assert data["name"] == farm.name  # the <script> in the name is escaped, not executed
+    assert "</script><script>" not in html.split("application/ld+json")[1].split("</script>")[0]
+    assert data["telephone"] == "02 61 91 00 01"
+    assert (
+        data["address"]["addressLocality"] == "Olivet" and data["address"]["postalCode"] == "45160"
+    )
+    assert data["geo"] == {"@type": "GeoCoordinates", "latitude": 47.9, "longitude": 1.9}
+    hours = data["openingHoursSpecification"]
+    assert {
+        "@type": "OpeningHoursSpecification",
+        "dayOfWeek": "https://schema.org/Friday",
+        "opens": "16:00",
+        "closes": "19:00",
+    } in hours
+    assert {
+        "@type": "OpeningHoursSpecification",
+        "dayOfWeek": "https://schema.org/Saturday",
+        "opens": "09:00",
+        "closes": "12:00",
+        "validFrom": "--05-01",
+        "validThrough": "--09-30",
+    } in hours
+    assert {
+        "@type": "OpeningHoursSpecification",
+        "validFrom": "2026-12-25",
+        "validThrough": "2026-12-25",
+        "opens": "00:00",
+        "closes": "00:00",
+    } in hours
+
+
+def test_listing_has_opengraph_tags_and_a_small_map(client, farm):
+    html = client.get(farm.get_absolute_url()).content.decode()
+    assert (
+        '<meta property="og:title" content="La Chèvrerie &lt;script&gt;alert(1)&lt;/script&gt;">'
+        in html
+    )
+    assert f'<meta property="og:url" content="http://testserver/acteurs/{farm.slug}/">' in html
+    assert '<meta property="place:location:latitude" content="47.90000">' in html
+    assert 'id="actor-map"' in html and 'id="actor-map-config"' in html
+
+
+def test_home_based_producer_page_never_shows_the_house(client, make_actor):
+    olivet = Commune.objects.get(code="45232")
+    home = make_actor(
+        lat=47.8412345,
+        lon=1.8812345,
+        commune=olivet,
+        address="3 impasse des Secrets",
+        location_is_approximate=True,
+    )
+    html = client.get(home.get_absolute_url()).content.decode()
+    assert "impasse des Secrets" not in html and "47.84123" not in html and "1.88123" not in html
+    data = jsonld_of(html)
+    assert "streetAddress" not in data["address"]
+    assert data["geo"]["latitude"] == round(olivet.townhall.y, 5)
