@@ -1,5 +1,7 @@
 """The site in a real browser: home page, a listing, and the admin map widget."""
 
+import re
+
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import call_command
@@ -68,3 +70,16 @@ def test_admin_map_widget_with_local_leaflet(page, live_server, listings, django
     page.locator(".leaflet-marker-icon").first.wait_for(state="attached")
     assert page.tile_requests, "the map asked for tiles (mocked)"
     assert page.external_requests == []
+
+
+def test_printable_sheet_prints_to_a4_pdf_without_requests_beyond_the_site(
+    page, live_server, listings
+):
+    page.goto(f"{live_server.url}/fiche/?commune=45232&radius=20")
+    page.emulate_media(media="print")
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") == "none"
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF")
+    # A4 in points: 595 × 842.
+    assert re.search(rb"/MediaBox \[0 0 59[45]\.\d* 84[12]\.\d*\]", pdf)
+    assert page.external_requests == [] and page.tile_requests == []
