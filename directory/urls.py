@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, sheet, views
+from . import api, layer, sheet, views
 
 app_name = "directory"
 
@@ -10,5 +10,6 @@ urlpatterns = [
     path("fiche/", sheet.sheet, name="sheet"),
     path("api/v1/actors/", api.actors, name="api-actors"),
     path("api/v1/places/", api.places, name="api-places"),
+    path("api/v1/layer/", layer.layer, name="api-layer"),
     path("api/v1/departements/", api.departements, name="api-departements"),
 ]

@@ -87,6 +87,7 @@ def map_config(search) -> dict:
         "radii": RADII,
         "placesUrl": reverse("directory:api-places"),
         "departementsUrl": reverse("directory:api-departements"),
+        "layerUrl": reverse("directory:api-layer"),
         "search": {
             "point": [search.point.y, search.point.x] if search and search.point else None,
             "radiusKm": search.radius_km if search else None,

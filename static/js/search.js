@@ -133,6 +133,50 @@ if (window.L) {
     map.setView(config.center, config.zoom);
   }
 
+  // Everything else in view, loaded per viewport: clusters when zoomed out, small markers
+  // when zoomed in. Same filters as the search; the page's results stay on top.
+  const context = L.layerGroup().addTo(map);
+  map.createPane("context").style.zIndex = 390;  // under the results (overlay pane, 400)
+  let pending;
+  async function loadLayer() {
+    pending?.abort();
+    pending = new AbortController();
+    const b = map.getBounds();
+    const query = new URLSearchParams();
+    for (const name of ["q", "kind", "category", "label", "mode", "open"]) {
+      for (const value of params.getAll(name)) query.append(name, value);
+    }
+    query.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(4)).join(","));
+    query.set("zoom", map.getZoom());
+    let data;
+    try {
+      const response = await fetch(`${config.layerUrl}?${query}`, { signal: pending.signal });
+      if (!response.ok) return;
+      data = await response.json();
+    } catch {
+      return;  // aborted by a newer move
+    }
+    context.clearLayers();
+    for (const feature of data.features) {
+      const [lon, lat] = feature.geometry.coordinates;
+      const p = feature.properties;
+      if (p.cluster) {
+        const size = 26 + Math.min(24, Math.round(Math.log2(p.count) * 4));
+        L.marker([lat, lon], {
+          icon: L.divIcon({ className: "cluster", html: `<span>${p.count}</span>`, iconSize: [size, size] }),
+          keyboard: false,
+          pane: "context",
+        }).on("click", () => map.setView([lat, lon], Math.min(map.getZoom() + 2, 18))).addTo(context);
+      } else if (!markers.has(String(p.id))) {
+        const link = document.createElement("a");
+        link.href = p.url;
+        link.textContent = p.name;
+        L.circleMarker([lat, lon], { radius: 5, weight: 1, color: "#fff", fillColor: KIND_COLOURS[p.kind] || "#333", fillOpacity: 0.6, pane: "context" })
+          .bindPopup(link).addTo(context);
+      }
+    }
+  }
+
   // Keep the view in the URL; offer to search the area once the map moved. The handler is
   // attached after the initial view is set, so only later moves count.
   const searchArea = document.getElementById("search-area");
@@ -142,7 +186,9 @@ if (window.L) {
     url.searchParams.set("map", `${map.getZoom()}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`);
     history.replaceState(null, "", url.toString().replace(/map=[^&]*/, (m) => decodeURIComponent(m)));
     searchArea.hidden = false;
+    loadLayer();
   });
+  loadLayer();
   searchArea.addEventListener("click", () => {
     const c = map.getCenter();
     const halfDiagonalKm = map.getBounds().getNorthEast().distanceTo(c) / 1000;
