@@ -10,6 +10,7 @@ from .models import (
     Category,
     DistributionLink,
     Label,
+    MarketAuthorisation,
     ModerationStatus,
     OpeningSlot,
     SaleMode,
@@ -38,6 +39,12 @@ class DistributionLinkInline(admin.TabularInline):
     fk_name = "actor"
     extra = 0
     autocomplete_fields = ["place"]
+
+
+class MarketAuthorisationInline(admin.StackedInline):
+    model = MarketAuthorisation
+    extra = 0
+    max_num = 1
 
 
 class DepartementFilter(admin.SimpleListFilter):
@@ -88,7 +95,13 @@ class ActorAdmin(LeafletGeoAdmin):
     filter_horizontal = ["categories", "labels", "sale_modes"]
     readonly_fields = ["created_at", "updated_at", "source", "source_key"]
     date_hierarchy = "created_at"
-    inlines = [OpeningSlotInline, SeasonInline, ScheduleExceptionInline, DistributionLinkInline]
+    inlines = [
+        OpeningSlotInline,
+        SeasonInline,
+        ScheduleExceptionInline,
+        DistributionLinkInline,
+        MarketAuthorisationInline,
+    ]
     actions = [
         _set_status(ModerationStatus.PUBLISHED),
         _set_status(ModerationStatus.PENDING),

@@ -4,7 +4,7 @@ import math
 import random
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import shapely
 from django.contrib.gis.geos import Point
@@ -58,6 +58,8 @@ class Spec:
     seasons: list[tuple[str, int, int, int, int]] = field(default_factory=list)
     # Markets and pick-up points: the day and hours producers come.
     day: tuple[int, time, time] | None = None
+    # Markets: (status, since) of their authorisation to open.
+    authorisation: tuple[str, object] | None = None
     # Producers: keys of the places they sell at, filled by link_places().
     places: list[tuple[str, int, time, time]] = field(default_factory=list)
 
@@ -198,6 +200,15 @@ class DemoGenerator:
             spec.modes = ["marche"]
             spec.day = (day, time(8), time(12, 30))
             spec.slots = [(day, time(8), time(12, 30), None)]
+            # Spring 2020: markets reopened one prefectoral decision at a time.
+            roll = rng.random()
+            status = "authorised" if roll < 0.85 else "suspended" if roll < 0.95 else "unknown"
+            since = (
+                date(2020, 4, 20) + timedelta(days=rng.randint(0, 43))
+                if status != "unknown"
+                else None
+            )
+            spec.authorisation = (status, since)
         elif kind == ActorKind.PICKUP:
             day = rng.choice([1, 2, 3, 4])
             name = rng.choice(

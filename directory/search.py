@@ -238,7 +238,7 @@ def load_page(results: list[Result], start: int, stop: int):
     page = results[start:stop]
     actors = (
         Actor.objects.filter(pk__in=[r.pk for r in page])
-        .select_related("commune__departement")
+        .select_related("commune__departement", "authorisation")
         .prefetch_related("categories", "labels", "sale_modes", "opening_slots")
     )
     by_pk = {a.pk: a for a in actors}

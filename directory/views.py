@@ -31,10 +31,15 @@ SEARCH_PARAMS = {
 LIST_PAGE_SIZE = 20
 
 
-def home(request):
-    """Search page: one box for the place, filters, the list of results and the map."""
-    searching = bool(SEARCH_PARAMS & set(request.GET))
-    form = SearchForm(request.GET if searching else None)
+def home(request, fixed=None, title=None):
+    """Search page: one box for the place, filters, the list of results and the map.
+
+    ``fixed`` pins filters (the markets page is this page with kind=market)."""
+    params = request.GET.copy()
+    for name, values in (fixed or {}).items():
+        params.setlist(name, values)
+    searching = bool(SEARCH_PARAMS & set(request.GET)) or bool(fixed)
+    form = SearchForm(params if searching else None)
     context = {
         "form": form,
         "searching": searching,
@@ -44,6 +49,8 @@ def home(request):
             len(request.GET.getlist(name)) for name in FILTERS if request.GET.get(name)
         ),
         "filter_errors": searching and any(form.has_error(name) for name in FILTERS),
+        "title": title,
+        "fixed": fixed or {},
     }
     search = None
     if searching and form.is_valid():
@@ -63,7 +70,7 @@ def home(request):
                 features=[actor_feature(a) for a in actors],
                 querystring=request.GET.copy(),
             )
-    context["map_config"] = map_config(search)
+    context["map_config"] = map_config(search, fixed)
     if not searching:
         published = Actor.objects.published()
         counts = dict(
@@ -76,7 +83,12 @@ def home(request):
     return render(request, "directory/home.html", context)
 
 
-def map_config(search) -> dict:
+def markets(request):
+    """Open-air markets: days, hours, season and authorisation to open, on a list and a map."""
+    return home(request, fixed={"kind": [ActorKind.MARKET]}, title=gettext("Marchés de plein air"))
+
+
+def map_config(search, fixed=None) -> dict:
     """What the map script needs, passed through json_script (never string-built JavaScript)."""
     region = settings.TOUTPRES_REGION
     return {
@@ -88,6 +100,7 @@ def map_config(search) -> dict:
         "placesUrl": reverse("directory:api-places"),
         "departementsUrl": reverse("directory:api-departements"),
         "layerUrl": reverse("directory:api-layer"),
+        "fixed": fixed or {},
         "search": {
             "point": [search.point.y, search.point.x] if search and search.point else None,
             "radiusKm": search.radius_km if search else None,
@@ -117,7 +130,7 @@ def actor_detail(request, slug):
     """A listing; unpublished ones are 404 for everyone but their owner and the staff."""
     actor = get_object_or_404(
         Actor.objects.visible_to(request.user)
-        .select_related("commune__departement__region")
+        .select_related("commune__departement__region", "authorisation")
         .prefetch_related(
             "categories",
             "labels",

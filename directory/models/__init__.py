@@ -1,6 +1,7 @@
 from .actor import Actor, unique_slug
 from .choices import ActorKind, ModerationStatus, Weekday
 from .links import DistributionLink
+from .market import MarketAuthorisation
 from .schedule import OpeningSlot, ScheduleException, Season
 from .taxonomy import Category, Label, SaleMode
 
@@ -10,6 +11,7 @@ __all__ = [
     "Category",
     "DistributionLink",
     "Label",
+    "MarketAuthorisation",
     "ModerationStatus",
     "OpeningSlot",
     "SaleMode",

@@ -144,7 +144,7 @@ if (window.L) {
     const b = map.getBounds();
     const query = new URLSearchParams();
     for (const name of ["q", "kind", "category", "label", "mode", "open"]) {
-      for (const value of params.getAll(name)) query.append(name, value);
+      for (const value of config.fixed[name] || params.getAll(name)) query.append(name, value);
     }
     query.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(4)).join(","));
     query.set("zoom", map.getZoom());

@@ -14,6 +14,7 @@ from directory.models import (
     Category,
     DistributionLink,
     Label,
+    MarketAuthorisation,
     OpeningSlot,
     SaleMode,
     Season,
@@ -127,6 +128,14 @@ class Command(BaseCommand):
                 for slug in getattr(s, attr)
             ]
             relation.objects.bulk_create(through)
+        MarketAuthorisation.objects.bulk_create(
+            [
+                MarketAuthorisation(market_id=s.actor.pk, status=status, since=since)
+                for s in batch
+                if s.authorisation
+                for status, since in [s.authorisation]
+            ]
+        )
         seasons = [
             (
                 s,
