@@ -1,0 +1,176 @@
+"""Benchmark: the search endpoint and the map layer, as issue #3 measures them.
+
+Usage (DATABASE_URL chooses the backend):
+    .venv/bin/python bench/search.py [--size 100000] [--queries 30]
+
+Fills the database if needed (import_territories --all, demo_data --all --size N), then,
+in one run:
+  api       median latency of GET /api/v1/actors/?near=…&radius=30 through the whole Django
+            stack (middleware, URL routing, validation, search, serialisation, JSON)
+  raw       median latency of the SQL that the search queryset emits, run directly
+  payload   gzip bytes of the map layer for the initial view of the region (zoom 8) against
+            an all-at-once GeoJSON of the published directory
+Results are printed and written to var/bench/<backend>-<size>.json (bench/report.py
+compares the backends).
+"""
+
+import argparse
+import gzip
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.gis.geos import Point  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from directory.models import Actor  # noqa: E402
+from directory.search import Search  # noqa: E402
+from directory.serializers import actor_feature  # noqa: E402
+from geodata.models import Commune, Departement  # noqa: E402
+
+RADIUS = 30
+
+
+def ensure_data(size: int) -> None:
+    everywhere = size > 20_000
+    if everywhere and Commune.objects.count() < 30_000:
+        call_command("import_territories", "--all")
+    elif not Commune.objects.exists():
+        call_command("import_territories")
+    if Actor.objects.count() < size:
+        args = ["--size", str(size), "--seed", "1"] + (["--all"] if everywhere else [])
+        call_command("demo_data", *args)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def timed(fn, items):
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=30)
+    args = parser.parse_args()
+    ensure_data(args.size)
+    setup_test_environment()  # lets the test client reach the site with DEBUG off
+    client = Client(HTTP_HOST="localhost")
+
+    rng = random.Random(7)
+    towns = list(
+        Commune.objects.filter(
+            population__gte=2000, departement__code__in=settings.TOUTPRES_REGION["DEPARTEMENTS"]
+        )
+        .exclude(townhall=None)
+        .order_by("code")
+        .values_list("townhall", flat=True)
+    )
+    centres = [(p.y, p.x) for p in rng.sample(towns, min(args.queries, len(towns)))]
+
+    def api(centre):
+        response = client.get(
+            "/api/v1/actors/", {"near": f"{centre[0]},{centre[1]}", "radius": RADIUS}
+        )
+        assert response.status_code == 200, response.content[:200]
+        return response
+
+    def raw(centre):
+        point = Point(centre[1], centre[0], srid=4326)
+        sql, params = (
+            Search(point=point, radius_km=RADIUS)
+            .filtered()
+            .near(point, RADIUS)
+            .values_list("pk", "distance")
+            .query.sql_with_params()
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    api(centres[0])  # warm-up: imports, caches
+    raw(centres[0])
+    t_raw = timed(raw, centres)
+    t_api = timed(api, centres)
+    found = statistics.median(json.loads(api(c).content)["count"] for c in centres[:5])
+
+    # Payload: the initial region view against everything at once.
+    region = Departement.objects.filter(code__in=settings.TOUTPRES_REGION["DEPARTEMENTS"])
+    extents = [d.outline.extent for d in region if d.outline]
+    bbox = ",".join(
+        f"{v:.4f}"
+        for v in (
+            min(e[0] for e in extents),
+            min(e[1] for e in extents),
+            max(e[2] for e in extents),
+            max(e[3] for e in extents),
+        )
+    )
+    layer = client.get(
+        "/api/v1/layer/", {"bbox": bbox, "zoom": settings.TOUTPRES_REGION["MAP_ZOOM"]}
+    ).content
+    everything = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                actor_feature(a)
+                for a in Actor.objects.published()
+                .select_related("commune__departement")
+                .prefetch_related("categories")
+            ],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    layer_gz, all_gz = len(gzip.compress(layer)), len(gzip.compress(everything))
+
+    result = {
+        "backend": connection.vendor,
+        "actors": Actor.objects.count(),
+        "radius_km": RADIUS,
+        "queries": len(centres),
+        "median_results": found,
+        "api_ms": round(t_api * 1000, 2),
+        "raw_ms": round(t_raw * 1000, 2),
+        "api_to_raw": round(t_api / t_raw, 2),
+        "layer_gzip_bytes": layer_gz,
+        "all_gzip_bytes": all_gz,
+        "layer_to_all": round(layer_gz / all_gz, 4),
+    }
+    out = ROOT / "var" / "bench" / f"{connection.vendor}-{args.size}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(
+        f"backend={result['backend']} actors={result['actors']} radius={RADIUS} km queries={len(centres)} "
+        f"median results={found:g}\n"
+        f"  api      median {result['api_ms']:9.2f} ms   ratio to raw {result['api_to_raw']:6.2f}\n"
+        f"  raw SQL  median {result['raw_ms']:9.2f} ms\n"
+        f"  layer (region view, gzip) {layer_gz:,} B   all-at-once GeoJSON (gzip) {all_gz:,} B   "
+        f"ratio 1/{all_gz / layer_gz:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
