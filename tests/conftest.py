@@ -23,6 +23,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         ensure_territories()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Geocoding answers are cached; each test starts from a clean slate.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def territories(db):
     ensure_territories()

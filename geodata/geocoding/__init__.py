@@ -1,7 +1,11 @@
 """Geocoding behind a small interface: BAN (online) with the gazetteer as offline fallback."""
 
-from django.conf import settings
+import hashlib
 
+from django.conf import settings
+from django.core.cache import cache
+
+from ..text import normalize
 from .ban import BANGeocoder, FallbackGeocoder
 from .base import Geocoder, GeocodeResult, GeocodingError
 from .offline import GazetteerGeocoder
@@ -18,6 +22,7 @@ __all__ = [
 ]
 
 BACKENDS = ("offline", "ban")
+MISSING = object()
 
 
 def get_geocoder() -> Geocoder:
@@ -35,6 +40,22 @@ def get_geocoder() -> Geocoder:
     return offline
 
 
+CACHE_SECONDS = 24 * 3600
+
+
 def geocode(query: str) -> GeocodeResult | None:
-    """Geocode an address with the configured service (never raises for a network failure)."""
-    return get_geocoder().geocode(query)
+    """Geocode an address with the configured service (never raises for a network failure).
+
+    Answers are cached for a day: a shared search link must not call the BAN once per
+    visitor, and addresses do not move.
+    """
+    backend = settings.TOUTPRES_GEOCODER["BACKEND"]
+    key = "geocode:" + hashlib.sha256(f"{backend}|{normalize(query or '')}".encode()).hexdigest()
+    cached = cache.get(key, MISSING)
+    if cached is not MISSING:
+        return cached
+    result = get_geocoder().geocode(query)
+    # A miss is cached briefly only: the fallback may have answered for a failing service.
+    trusted = backend == "offline" or (result is not None and result.source != "gazetteer")
+    cache.set(key, result, CACHE_SECONDS if trusted else 300)
+    return result

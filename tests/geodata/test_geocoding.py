@@ -182,3 +182,20 @@ def test_settings_choose_the_geocoder(ban_server):
         assert isinstance(geocoder, FallbackGeocoder)
         assert geocode("1 place de l'Étape Orléans").source == "ban"
         assert geocode("panne 37000 Tours").commune_code == "37261"
+
+
+def test_geocode_answers_are_cached(ban_server):
+    host, port = ban_server.server_address
+    config = {
+        "BACKEND": "ban",
+        "BAN_DOMAIN": f"{host}:{port}",
+        "BAN_SCHEME": "http",
+        "TIMEOUT": 0.5,
+        "USER_AGENT": "t",
+    }
+    with override_settings(TOUTPRES_GEOCODER=config):
+        before = len(ban_server.requests)
+        first = geocode("2 place de l'Étape, Orléans")
+        again = geocode("2 PLACE DE L'ETAPE ORLEANS")  # same address, typed differently
+        assert first == again and first.source == "ban"
+        assert len(ban_server.requests) == before + 1
