@@ -88,3 +88,19 @@ def test_conditional_get(client, spread):
 def test_layer_bad_input(client, params, parameter):
     response = client.get(URL, params)
     assert response.status_code == 400 and parameter in response.json()["errors"]
+
+
+def test_departement_outlines_for_orientation(client):
+    response = client.get("/api/v1/departements/")
+    data = response.json()
+    assert response["Content-Type"] == "application/geo+json"
+    assert response["Cache-Control"] == "public, max-age=86400" and response["ETag"]
+    codes = {f["properties"]["code"] for f in data["features"]}
+    assert {"45", "89", "18"} <= codes
+    loiret = next(f for f in data["features"] if f["properties"]["code"] == "45")
+    assert loiret["properties"]["name"] == "Loiret"
+    assert loiret["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert len(response.content) < 200_000  # simplified: light enough for a phone
+    assert (
+        client.get("/api/v1/departements/", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    )
