@@ -15,6 +15,16 @@ from .serializers import actor_feature
 from .structured_data import local_business
 
 RADII = [5, 10, 20, 30, 50, 75, 100]
+# One colour per kind, for the map markers and their legend.
+KIND_COLOURS = {
+    ActorKind.PRODUCER: "#2f6b2f",
+    ActorKind.FARM_SHOP: "#5a8f1f",
+    ActorKind.SHOP: "#1f5f8b",
+    ActorKind.ARTISAN: "#8b4513",
+    ActorKind.MARKET: "#a8760b",
+    ActorKind.PICKUP: "#6a3d9a",
+    ActorKind.BASKET: "#c2185b",
+}
 FILTERS = ("kind", "category", "label", "mode", "open")
 SEARCH_PARAMS = {
     "where",
@@ -51,6 +61,7 @@ def home(request, fixed=None, title=None):
         "filter_errors": searching and any(form.has_error(name) for name in FILTERS),
         "title": title,
         "fixed": fixed or {},
+        "legend": [(kind.label, KIND_COLOURS[kind]) for kind in ActorKind],
     }
     search = None
     if searching and form.is_valid():
@@ -97,6 +108,7 @@ def map_config(search, fixed=None) -> dict:
         "center": region["MAP_CENTER"],
         "zoom": region["MAP_ZOOM"],
         "radii": RADII,
+        "kindColours": {str(kind): colour for kind, colour in KIND_COLOURS.items()},
         "placesUrl": reverse("directory:api-places"),
         "departementsUrl": reverse("directory:api-departements"),
         "layerUrl": reverse("directory:api-layer"),
@@ -130,7 +142,7 @@ def actor_detail(request, slug):
     """A listing; unpublished ones are 404 for everyone but their owner and the staff."""
     actor = get_object_or_404(
         Actor.objects.visible_to(request.user)
-        .select_related("commune__departement__region", "authorisation")
+        .with_places("commune__departement__region", "authorisation")
         .prefetch_related(
             "categories",
             "labels",
@@ -139,13 +151,11 @@ def actor_detail(request, slug):
             "schedule_exceptions",
             Prefetch(
                 "distribution_links",
-                queryset=DistributionLink.objects.select_related("place__commune"),
+                queryset=DistributionLink.objects.with_places(),
             ),
             Prefetch(
                 "supplier_links",
-                queryset=DistributionLink.objects.filter(actor__status="published").select_related(
-                    "actor__commune"
-                ),
+                queryset=DistributionLink.objects.filter(actor__status="published").with_places(),
             ),
         ),
         slug=slug,

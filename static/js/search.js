@@ -9,10 +9,7 @@ const where = document.getElementById("id_where");
 const near = document.getElementById("id_near");
 const status = document.getElementById("result-count");
 
-const KIND_COLOURS = {
-  producer: "#2f6b2f", farm_shop: "#4d8b31", shop: "#1f5f8b", artisan: "#8b4513",
-  market: "#b8860b", pickup: "#6a3d9a", basket: "#c2185b",
-};
+const KIND_COLOURS = config.kindColours;
 
 function announce(message) {
   status.textContent = message;
