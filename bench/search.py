@@ -92,7 +92,7 @@ def main():
 
     def api(centre):
         response = client.get(
-            "/api/v1/actors/", {"near": f"{centre[0]},{centre[1]}", "radius": RADIUS}
+            "/api/v1/actors/", {"near": f"{centre[0]},{centre[1]}", "radius": RADIUS}, secure=True
         )
         assert response.status_code == 200, response.content[:200]
         return response
@@ -129,7 +129,7 @@ def main():
         )
     )
     layer = client.get(
-        "/api/v1/layer/", {"bbox": bbox, "zoom": settings.TOUTPRES_REGION["MAP_ZOOM"]}
+        "/api/v1/layer/", {"bbox": bbox, "zoom": settings.TOUTPRES_REGION["MAP_ZOOM"]}, secure=True
     ).content
     everything = json.dumps(
         {

@@ -89,7 +89,6 @@ class ActorAdmin(LeafletGeoAdmin):
     list_display = ["name", "kind", "commune", "departement", "status", "updated_at"]
     list_filter = ["kind", "status", DepartementFilter, "categories", "labels", "sale_modes"]
     search_fields = ["name", "products", "commune__name", "postal_code", "phone", "email"]
-    list_select_related = ["commune__departement"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["commune", "owner"]
     filter_horizontal = ["categories", "labels", "sale_modes"]
@@ -133,6 +132,9 @@ class ActorAdmin(LeafletGeoAdmin):
             {"fields": ["confirmed_at", "created_at", "updated_at", "source", "source_key"]},
         ),
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_places()
 
     @admin.display(description=_("département"), ordering="commune__departement__code")
     def departement(self, obj):

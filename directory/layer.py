@@ -8,12 +8,14 @@ import hashlib
 import json
 
 from django import forms
-from django.db.models import Avg, Count, F, FloatField, Func, Max
+from django.db.models import Avg, Count, Max
 from django.db.models.functions import Floor
 from django.http import HttpResponse
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_GET
+
+from geodata.spatial import Latitude, Longitude
 
 from .api import bad_request
 from .models import Actor
@@ -35,11 +37,11 @@ class LayerForm(SearchForm):
 
 
 def _x():
-    return Func(F("location"), function="ST_X", output_field=FloatField())
+    return Longitude("location")
 
 
 def _y():
-    return Func(F("location"), function="ST_Y", output_field=FloatField())
+    return Latitude("location")
 
 
 def clusters(queryset, zoom: int) -> list[dict]:
@@ -62,35 +64,24 @@ def clusters(queryset, zoom: int) -> list[dict]:
 
 
 def markers(queryset) -> list[dict]:
-    features = []
-    fields = (
-        "pk",
-        "slug",
-        "name",
-        "kind",
-        "location",
-        "location_is_approximate",
-        "commune__townhall",
-    )
-    for actor in queryset.select_related("commune").only(*fields):
-        point = actor.public_location
-        features.append(
-            {
-                "type": "Feature",
-                "id": actor.pk,
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(point.x, 5), round(point.y, 5)],
-                },
-                "properties": {
-                    "id": actor.pk,
-                    "name": actor.name,
-                    "kind": actor.kind,
-                    "url": actor.get_absolute_url(),
-                },
-            }
-        )
-    return features
+    rows = queryset.with_public_coordinates().values("pk", "slug", "name", "kind", "lon", "lat")
+    return [
+        {
+            "type": "Feature",
+            "id": row["pk"],
+            "geometry": {
+                "type": "Point",
+                "coordinates": [round(row["lon"], 5), round(row["lat"], 5)],
+            },
+            "properties": {
+                "id": row["pk"],
+                "name": row["name"],
+                "kind": row["kind"],
+                "url": Actor.url_for_slug(row["slug"]),
+            },
+        }
+        for row in rows
+    ]
 
 
 def last_modified(request, *args):

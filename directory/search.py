@@ -2,6 +2,7 @@
 all build their queryset here."""
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django import forms
@@ -17,6 +18,7 @@ from geodata.text import normalize
 
 from .models import Actor, ActorKind, Category, DistributionLink, Label, SaleMode
 from .schedule import WEEKDAYS, open_at, open_on, paris_now
+from .serializers import FEATURE_VALUES, feature
 
 MIN_RADIUS_KM, MAX_RADIUS_KM, DEFAULT_RADIUS_KM = 5, 100, 20
 OPEN_CHOICES = [("now", _("ouvert maintenant"))] + [
@@ -211,13 +213,22 @@ class Search:
             .values_list("pk", "distance")
         )
         if places:
-            links = (
-                DistributionLink.objects.filter(place_id__in=places.keys(), actor__in=qs)
-                .exclude(actor_id__in=direct.keys())
-                .values_list("pk", "actor_id", "place_id")
+            # Links to the places in range first (a short, indexed list), then keep the
+            # actors that pass the filters: far cheaper than joining the filtered set.
+            links = [
+                link
+                for link in DistributionLink.objects.filter(place_id__in=places.keys()).values_list(
+                    "pk", "actor_id", "place_id"
+                )
+                if link[1] not in direct
+            ]
+            allowed = set(
+                qs.filter(pk__in={actor for _, actor, _ in links}).values_list("pk", flat=True)
             )
             best: dict[int, tuple[float, int]] = {}
             for link_pk, actor_pk, place_pk in links:
+                if actor_pk not in allowed:
+                    continue
                 km = places[place_pk].km
                 if actor_pk not in best or (km, link_pk) < best[actor_pk]:
                     best[actor_pk] = (km, link_pk)
@@ -234,17 +245,20 @@ class Result:
 
 
 def load_page(results: list[Result], start: int, stop: int):
-    """The actors of one page, in order, with what every output needs, in a constant number of queries."""
+    """The actors of one page, in order, with what the output needs, in a constant number of queries."""
     page = results[start:stop]
     actors = (
         Actor.objects.filter(pk__in=[r.pk for r in page])
-        .select_related("commune__departement", "authorisation")
+        .with_places("authorisation")
+        .with_public_coordinates()
+        # Pins come as numbers from the database; no geometry is parsed for a page.
+        .defer("search_text", "location", "commune__townhall")
         .prefetch_related("categories", "labels", "sale_modes", "opening_slots")
     )
     by_pk = {a.pk: a for a in actors}
     links = DistributionLink.objects.filter(
         pk__in=[r.via_link for r in page if r.via_link]
-    ).select_related("place__commune")
+    ).with_places()
     links = {link.pk: link for link in links}
     out = []
     for r in page:
@@ -253,3 +267,28 @@ def load_page(results: list[Result], start: int, stop: int):
         actor.reached_through = links.get(r.via_link)
         out.append(actor)
     return out
+
+
+def load_features(results: list[Result], start: int, stop: int, request=None) -> list[dict]:
+    """One page as GeoJSON features, from plain values: three queries, no model instances."""
+    page = results[start:stop]
+    pks = [r.pk for r in page]
+    rows = {
+        row["pk"]: row
+        for row in Actor.objects.filter(pk__in=pks)
+        .with_public_coordinates()
+        .values(*FEATURE_VALUES)
+    }
+    categories = defaultdict(list)
+    for actor_id, slug in (
+        Actor.categories.through.objects.filter(actor_id__in=pks)
+        .order_by("category__position", "category__name")
+        .values_list("actor_id", "category__slug")
+    ):
+        categories[actor_id].append(slug)
+    links = DistributionLink.objects.filter(pk__in=[r.via_link for r in page if r.via_link])
+    links = {link.pk: link for link in links.with_places()}
+    return [
+        feature(rows[r.pk], categories[r.pk], r.distance_km, links.get(r.via_link), request)
+        for r in page
+    ]

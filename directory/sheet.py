@@ -40,7 +40,7 @@ def sheet(request):
     actors = load_page(results, 0, MAX_ROWS)
     links = DistributionLink.objects.filter(
         actor__in=actors, place__status="published"
-    ).select_related("place__commune")
+    ).with_places()
     places_of = {}
     for link in links:
         places_of.setdefault(link.actor_id, []).append(link)

@@ -2,7 +2,22 @@
 
 from django.contrib.gis.geos import Polygon
 from django.db import connections
+from django.db.models import FloatField, Func
 from django.db.models.expressions import RawSQL
+
+
+class Longitude(Func):
+    """ST_X of a point, read in the database: no geometry crosses into Python (both backends)."""
+
+    function = "ST_X"
+    output_field = FloatField()
+
+
+class Latitude(Func):
+    """ST_Y of a point, read in the database."""
+
+    function = "ST_Y"
+    output_field = FloatField()
 
 
 def rtree_table(model, field_name: str) -> str:

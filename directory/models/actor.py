@@ -120,7 +120,11 @@ class Actor(models.Model):
         return normalize(" ".join((self.name, self.products, self.description)))
 
     def get_absolute_url(self):
-        return reverse("directory:actor-detail", kwargs={"slug": self.slug})
+        return self.url_for_slug(self.slug)
+
+    @staticmethod
+    def url_for_slug(slug: str) -> str:
+        return reverse("directory:actor-detail", kwargs={"slug": slug})
 
     @property
     def public_location(self):

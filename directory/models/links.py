@@ -7,6 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from .choices import ActorKind, Weekday
 
 
+class DistributionLinkQuerySet(models.QuerySet):
+    def with_places(self):
+        """Both ends of the link and their communes, without the communes' outlines."""
+        return self.select_related("place__commune", "actor__commune").defer(
+            "place__commune__outline", "actor__commune__outline"
+        )
+
+
 class DistributionLink(models.Model):
     """ "Sells at market M on Saturdays", "delivers to pick-up point P on Fridays 17:00–19:00"."""
 
@@ -33,6 +41,8 @@ class DistributionLink(models.Model):
     starts = models.TimeField(_("de"), null=True, blank=True)
     ends = models.TimeField(_("à"), null=True, blank=True)
     note = models.CharField(_("remarque"), max_length=120, blank=True)
+
+    objects = DistributionLinkQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("lieu de vente")

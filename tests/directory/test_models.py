@@ -76,6 +76,30 @@ def test_public_location_of_a_home_based_producer_is_the_commune(make_actor):
     assert shop.public_location == shop.location
 
 
+def test_public_coordinates_read_in_the_database_match_public_location(make_actor):
+    from geodata.models import Commune
+
+    olivet = Commune.objects.get(code="45232")
+    no_townhall = Commune.objects.get(code="45234")
+    no_townhall.townhall = None
+    no_townhall.save()
+    actors = [
+        make_actor(lat=47.86, lon=1.89, commune=olivet, location_is_approximate=True),
+        make_actor(lat=47.87, lon=1.9, commune=no_townhall, location_is_approximate=True),
+        make_actor(lat=47.86, lon=1.89, commune=olivet),
+    ]
+    rows = {
+        row["pk"]: (row["lon"], row["lat"])
+        for row in Actor.objects.with_public_coordinates().values("pk", "lon", "lat")
+    }
+    for actor in Actor.objects.filter(pk__in=[a.pk for a in actors]).select_related("commune"):
+        point = actor.public_location
+        assert rows[actor.pk] == pytest.approx((point.x, point.y), abs=1e-7)
+    assert rows[actors[0].pk] != rows[actors[2].pk]
+    # The pin of the commune without a town hall lies inside its outline, not at home.
+    assert no_townhall.outline.contains(Actor.objects.get(pk=actors[1].pk).public_location)
+
+
 def test_seeded_references():
     slugs = set(Category.objects.values_list("slug", flat=True))
     assert {
