@@ -14,6 +14,8 @@ def main():
     for name, r in results.items():
         print(
             f"{name:22s} api {r['api_ms']:8.2f} ms  raw {r['raw_ms']:8.2f} ms  api/raw {r['api_to_raw']:5.2f}"
+            f"  all SQL {r['all_sql_ms']:8.2f} ms  api/all SQL {r['api_to_all_sql']:5.2f}"
+            f"  layer 1/{r['all_gzip_bytes'] / r['layer_gzip_bytes']:.0f} ({r['layer_gzip_bytes']:,} B)"
         )
     for size in sorted({name.split("-")[1] for name in results}):
         sqlite, pg = results.get(f"sqlite-{size}"), results.get(f"postgresql-{size}")

@@ -1,12 +1,14 @@
 """Admin for the directory: map widget, filters by kind/status/département, moderation actions."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdmin
 
 from .models import (
     Actor,
+    ActorPhoto,
     Category,
     DistributionLink,
     Label,
@@ -17,6 +19,7 @@ from .models import (
     ScheduleException,
     Season,
 )
+from .photos import PhotoForm, PhotoFormSet
 
 
 class OpeningSlotInline(admin.TabularInline):
@@ -45,6 +48,25 @@ class MarketAuthorisationInline(admin.StackedInline):
     model = MarketAuthorisation
     extra = 0
     max_num = 1
+
+
+class ActorPhotoInline(admin.TabularInline):
+    model = ActorPhoto
+    form = PhotoForm
+    formset = PhotoFormSet
+    extra = 0
+    fields = ["preview", "image", "alt_text", "credit", "position"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description=_("aperçu"))
+    def preview(self, photo):
+        if not photo.image:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" style="max-height:80px;max-width:120px">',
+            photo.image.url,
+            photo.alt_text,
+        )
 
 
 class DepartementFilter(admin.SimpleListFilter):
@@ -100,6 +122,7 @@ class ActorAdmin(LeafletGeoAdmin):
         ScheduleExceptionInline,
         DistributionLinkInline,
         MarketAuthorisationInline,
+        ActorPhotoInline,
     ]
     actions = [
         _set_status(ModerationStatus.PUBLISHED),

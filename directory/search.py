@@ -16,7 +16,14 @@ from geodata.geocoding import geocode
 from geodata.spatial import bbox_prefilter
 from geodata.text import normalize
 
-from .models import Actor, ActorKind, Category, DistributionLink, Label, SaleMode
+from .models import (
+    Actor,
+    ActorKind,
+    Category,
+    DistributionLink,
+    Label,
+    SaleMode,
+)
 from .schedule import WEEKDAYS, open_at, open_on, paris_now
 from .serializers import FEATURE_VALUES, feature
 
@@ -95,10 +102,13 @@ class SearchForm(forms.Form):
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
-        # Choices for the HTML form (validation goes through valid_value above).
-        self.fields["category"].choices = [(c.slug, c.name) for c in Category.objects.all()]
-        self.fields["label"].choices = [(c.slug, c.name) for c in Label.objects.all()]
-        self.fields["mode"].choices = [(c.slug, c.name) for c in SaleMode.objects.all()]
+        # Choices for the HTML form, read only when it is rendered (callables are lazy):
+        # API requests validate through valid_value above and never need them.
+        for name in ("category", "label", "mode"):
+            model = self.fields[name].model
+            self.fields[name].choices = lambda model=model: [
+                (c.slug, c.name) for c in model.objects.all()
+            ]
 
     def clean_near(self):
         value = self.cleaned_data.get("near")
@@ -165,6 +175,18 @@ class Search:
                 search.point, search.place_label = result.point, result.label
         return search
 
+    def is_unfiltered(self) -> bool:
+        """Only a place: every published actor in range qualifies."""
+        return not (
+            self.kinds
+            or self.categories
+            or self.labels
+            or self.modes
+            or self.q.strip()
+            or self.open
+            or self.bbox
+        )
+
     def filtered(self):
         """Published actors matching every filter except the place."""
         qs = Actor.objects.published()
@@ -202,19 +224,27 @@ class Search:
             return [
                 Result(pk, None) for pk in qs.order_by("name", "pk").values_list("pk", flat=True)
             ]
-        direct = {
-            pk: d.km for pk, d in qs.near(self.point, self.radius_km).values_list("pk", "distance")
-        }
+        rows = qs.near(self.point, self.radius_km).values_list("pk", "distance", "kind")
+        direct = {pk: d.km for pk, d, _ in rows}
         results = [Result(pk, km) for pk, km in direct.items()]
-        places = dict(
-            Actor.objects.published()
-            .filter(kind__in=ActorKind.places())
-            .near(self.point, self.radius_km)
-            .values_list("pk", "distance")
-        )
+        place_kinds = ActorKind.places()
+        unfiltered = self.is_unfiltered()
+        if unfiltered:
+            # Every published actor in range is in ``direct``: the places are among them.
+            places = {pk: d.km for pk, d, kind in rows if kind in place_kinds}
+        else:
+            places = {
+                pk: d.km
+                for pk, d in Actor.objects.published()
+                .filter(kind__in=place_kinds)
+                .near(self.point, self.radius_km)
+                .values_list("pk", "distance")
+            }
         if places:
             # Links to the places in range first (a short, indexed list), then keep the
             # actors that pass the filters: far cheaper than joining the filtered set.
+            # (Joining the actor table here, even for its status alone, lets SQLite's planner
+            # scan 100,000 actors: 1 s instead of 1 ms on the benchmark.)
             links = [
                 link
                 for link in DistributionLink.objects.filter(place_id__in=places.keys()).values_list(
@@ -229,7 +259,7 @@ class Search:
             for link_pk, actor_pk, place_pk in links:
                 if actor_pk not in allowed:
                     continue
-                km = places[place_pk].km
+                km = places[place_pk]
                 if actor_pk not in best or (km, link_pk) < best[actor_pk]:
                     best[actor_pk] = (km, link_pk)
             results += [Result(pk, km, via_link=link) for pk, (km, link) in best.items()]

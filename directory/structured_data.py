@@ -10,7 +10,7 @@ SCHEMA_TYPES = {
 }
 
 
-def local_business(actor, url: str) -> dict:
+def local_business(actor, url: str, images=()) -> dict:
     """schema.org LocalBusiness (or a subtype) with address, position and opening hours."""
     point = actor.public_location
     data = {
@@ -33,6 +33,8 @@ def local_business(actor, url: str) -> dict:
     }
     if actor.address and not actor.location_is_approximate:
         data["address"]["streetAddress"] = actor.address
+    if images:
+        data["image"] = list(images)
     if actor.phone:
         data["telephone"] = actor.phone
     if actor.website:

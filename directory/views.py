@@ -9,22 +9,13 @@ from django.utils.translation import gettext
 
 from geodata.gazetteer import locate
 
+from .markers import legend, map_styles
 from .models import Actor, ActorKind, DistributionLink
 from .search import Search, SearchForm, load_page
 from .serializers import actor_feature
 from .structured_data import local_business
 
 RADII = [5, 10, 20, 30, 50, 75, 100]
-# One colour per kind, for the map markers and their legend.
-KIND_COLOURS = {
-    ActorKind.PRODUCER: "#2f6b2f",
-    ActorKind.FARM_SHOP: "#5a8f1f",
-    ActorKind.SHOP: "#1f5f8b",
-    ActorKind.ARTISAN: "#8b4513",
-    ActorKind.MARKET: "#a8760b",
-    ActorKind.PICKUP: "#6a3d9a",
-    ActorKind.BASKET: "#c2185b",
-}
 FILTERS = ("kind", "category", "label", "mode", "open")
 SEARCH_PARAMS = {
     "where",
@@ -61,7 +52,7 @@ def home(request, fixed=None, title=None):
         "filter_errors": searching and any(form.has_error(name) for name in FILTERS),
         "title": title,
         "fixed": fixed or {},
-        "legend": [(kind.label, KIND_COLOURS[kind]) for kind in ActorKind],
+        "legend": legend(),
     }
     search = None
     if searching and form.is_valid():
@@ -108,7 +99,7 @@ def map_config(search, fixed=None) -> dict:
         "center": region["MAP_CENTER"],
         "zoom": region["MAP_ZOOM"],
         "radii": RADII,
-        "kindColours": {str(kind): colour for kind, colour in KIND_COLOURS.items()},
+        "kinds": map_styles(),
         "placesUrl": reverse("directory:api-places"),
         "departementsUrl": reverse("directory:api-departements"),
         "layerUrl": reverse("directory:api-layer"),
@@ -149,6 +140,7 @@ def actor_detail(request, slug):
             "sale_modes",
             "opening_slots__season",
             "schedule_exceptions",
+            "photos",
             Prefetch(
                 "distribution_links",
                 queryset=DistributionLink.objects.with_places(),
@@ -162,19 +154,23 @@ def actor_detail(request, slug):
     )
     url = request.build_absolute_uri(actor.get_absolute_url())
     point = actor.public_location
+    photos = [(p, request.build_absolute_uri(p.image.url)) for p in actor.photos.all()]
     return render(
         request,
         "directory/actor_detail.html",
         {
             "actor": actor,
             "canonical_url": url,
-            "jsonld": local_business(actor, url),
+            "photos": photos,
+            "jsonld": local_business(actor, url, [absolute for _, absolute in photos]),
             "map_config": {
                 "tilesUrl": settings.TILES_URL,
                 "tilesAttribution": settings.TILES_ATTRIBUTION,
                 "point": [point.y, point.x],
                 "approximate": actor.location_is_approximate,
                 "name": actor.name,
+                "kind": actor.kind,
+                "pin": map_styles()[actor.kind],
             },
         },
     )

@@ -1,4 +1,6 @@
 // Small map on a listing page: one marker (or the commune's circle for home-based producers).
+import { pin } from "./pins.js";
+
 const config = JSON.parse(document.getElementById("actor-map-config").textContent);
 if (window.L) {
   const map = L.map("actor-map", { scrollWheelZoom: false });
@@ -7,7 +9,7 @@ if (window.L) {
     L.circle(config.point, { radius: 1500, color: "#2f6b2f", weight: 1 }).addTo(map);
     map.setView(config.point, 12);
   } else {
-    L.circleMarker(config.point, { radius: 9, weight: 2, color: "#fff", fillColor: "#2f6b2f", fillOpacity: 0.9 })
+    L.marker(config.point, { icon: pin(config.pin, config.kind), keyboard: false, title: config.name })
       .addTo(map).bindTooltip(config.name);
     map.setView(config.point, 14);
   }

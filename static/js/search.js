@@ -1,3 +1,5 @@
+import { pin as kindPin } from "./pins.js";
+
 // Search page: the map mirrors the list (which alone is complete and accessible).
 // Hover or focus a result to highlight its marker, and the reverse; the map view is kept
 // in the URL so a shared link or the back button gives the same page.
@@ -9,7 +11,8 @@ const where = document.getElementById("id_where");
 const near = document.getElementById("id_near");
 const status = document.getElementById("result-count");
 
-const KIND_COLOURS = config.kindColours;
+const KINDS = config.kinds; // {kind: {colour, path}}: see directory/markers.py
+const pin = (kind) => kindPin(KINDS[kind], kind);
 
 function announce(message) {
   status.textContent = message;
@@ -68,9 +71,8 @@ if (window.L) {
   for (const feature of features) {
     const [lon, lat] = feature.geometry.coordinates;
     const p = feature.properties;
-    const marker = L.circleMarker([lat, lon], {
-      radius: 8, weight: 2, color: "#fff", fillColor: KIND_COLOURS[p.kind] || "#333", fillOpacity: 0.9,
-    }).addTo(map);
+    // Out of the tab order: the list is the keyboard's way through the results.
+    const marker = L.marker([lat, lon], { icon: pin(p.kind), keyboard: false, title: p.name, riseOnHover: true }).addTo(map);
     const popup = document.createElement("div");
     const link = document.createElement("a");
     link.href = p.url;
@@ -84,27 +86,44 @@ if (window.L) {
       popup.append(document.createElement("br"), tel);
     }
     marker.bindPopup(popup);
-    marker.on("mouseover popupopen", () => highlight(p.id, true));
-    marker.on("mouseout popupclose", () => highlight(p.id, false));
+    marker.on("mouseover", () => highlight("hover", p.id));
+    marker.on("mouseout", () => highlight("hover", null));
+    marker.on("popupopen", () => highlight("popup", p.id));
+    marker.on("popupclose", () => highlight("popup", null));
     markers.set(String(p.id), marker);
     bounds.push([lat, lon]);
   }
 
-  function highlight(id, on) {
-    const marker = markers.get(String(id));
-    if (marker) {
-      marker.setStyle({ radius: on ? 12 : 8, weight: on ? 4 : 2, color: on ? "#ffbf47" : "#fff" });
-      if (on) marker.bringToFront();
+  // What is highlighted, by source: the pointer, the keyboard focus and an open popup each
+  // hold at most one result, so the pointer leaving a marker (or a scroll moving one under
+  // it) never undoes what the keyboard is showing.
+  const held = { hover: null, focus: null, popup: null };
+  function highlight(source, id) {
+    const before = new Set(Object.values(held));
+    held[source] = id === null ? null : String(id);
+    const after = new Set(Object.values(held));
+    for (const key of new Set([...before, ...after])) {
+      if (key === null) continue;
+      const on = after.has(key);
+      const marker = markers.get(key);
+      if (marker) {
+        const element = marker.getElement();
+        if (element) element.classList.toggle("highlighted", on);
+        marker.setZIndexOffset(on ? 1000 : 0);
+      }
+      const item = document.getElementById(`result-${key}`);
+      if (item) item.classList.toggle("highlighted", on);
     }
-    const item = document.getElementById(`result-${id}`);
-    if (item) item.classList.toggle("highlighted", on);
   }
 
   for (const item of document.querySelectorAll(".result")) {
     const id = item.dataset.id;
-    for (const [event, on] of [["mouseenter", true], ["mouseleave", false], ["focusin", true], ["focusout", false]]) {
-      item.addEventListener(event, () => highlight(id, on));
-    }
+    item.addEventListener("mouseenter", () => highlight("hover", id));
+    item.addEventListener("mouseleave", () => highlight("hover", null));
+    item.addEventListener("focusin", () => highlight("focus", id));
+    item.addEventListener("focusout", (event) => {
+      if (!item.contains(event.relatedTarget)) highlight("focus", null);
+    });
   }
 
   if (config.search && config.search.point) {
@@ -168,7 +187,7 @@ if (window.L) {
         const link = document.createElement("a");
         link.href = p.url;
         link.textContent = p.name;
-        L.circleMarker([lat, lon], { radius: 5, weight: 1, color: "#fff", fillColor: KIND_COLOURS[p.kind] || "#333", fillOpacity: 0.6, pane: "context" })
+        L.circleMarker([lat, lon], { radius: 5, weight: 1, color: "#fff", fillColor: (KINDS[p.kind] || {}).colour || "#333", fillOpacity: 0.6, pane: "context" })
           .bindPopup(link).addTo(context);
       }
     }

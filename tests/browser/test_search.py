@@ -59,7 +59,12 @@ def test_type_a_commune_pick_it_see_the_sorted_list_and_markers(page, live_serve
     page.wait_for_url("**/?*where=*")
     assert result_names(page) == ["Chèvrerie du Loiret", "Rucher d'Olivet", "Fromagerie du mardi"]
     assert page.locator("#result-count").inner_text().startswith("3 adresses à moins de 10 km")
-    assert page.locator("path.leaflet-interactive").count() == 3  # one marker per result
+    # One marker per result, with its kind's pictogram, out of the keyboard's tab order.
+    pins = page.locator(".leaflet-marker-icon.marker")
+    assert pins.count() == 3
+    assert pins.first.get_attribute("tabindex") is None
+    assert pins.first.locator("svg.pictogram path").get_attribute("d").startswith("M8 14V7")
+    assert pins.first.get_attribute("title") in result_names(page)
     assert page.external_requests == [] and page.console_errors == []
 
 
@@ -118,8 +123,17 @@ def test_keyboard_only_from_search_to_listing(page, live_server, directory):
         if page.evaluate("document.activeElement.textContent") == "Rucher d'Olivet":
             break
     assert page.evaluate("document.activeElement.textContent") == "Rucher d'Olivet"
-    # Focus in the list highlights the marker's item (map and list in sync).
+    # Focus in the list highlights the item and its marker (map and list in sync).
     assert "highlighted" in page.locator(".result", has=link).get_attribute("class")
+    marker = page.locator('.leaflet-marker-icon.marker[title="Rucher d\'Olivet"]')
+    assert "highlighted" in marker.get_attribute("class")
+    assert page.locator(".leaflet-marker-icon.marker.highlighted").count() == 1
+    # The pointer passing over another result and away does not undo the keyboard's highlight.
+    page.hover(".result >> nth=0")
+    assert page.locator(".leaflet-marker-icon.marker.highlighted").count() == 2
+    page.mouse.move(0, 0)
+    assert page.locator(".leaflet-marker-icon.marker.highlighted").count() == 1
+    assert "highlighted" in marker.get_attribute("class")
     page.keyboard.press("Enter")
     page.wait_for_url("**/acteurs/rucher-dolivet/")
     assert page.locator("h1").inner_text() == "Rucher d'Olivet"

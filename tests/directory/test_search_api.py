@@ -261,10 +261,22 @@ def test_reached_through_a_pick_up_point(client, make_actor):
         via["reached_through"]["label"]
         == "à 3,0 km via Drive fermier d'Olivet, le vendredi 17h–19h"
     )
-    # Filters still apply to reached actors.
+    # Filters still apply to reached actors, whichever way they are computed.
     assert names(get(client, near="47.9,1.9", radius=20, kind="pickup")) == [
         "Drive fermier d'Olivet"
     ]
+    assert names(get(client, near="47.9,1.9", radius=20, kind="producer")) == [
+        "Voisin",
+        "Ferme lointaine",
+    ]
+    # An unpublished producer is never reached, nor anyone through an unpublished point.
+    hidden = make_actor(name="Ferme en attente", lat=48.5, lon=1.9, status="pending")
+    DistributionLink.objects.create(actor=hidden, place=point, weekday=2)
+    assert "Ferme en attente" not in names(get(client, near="47.9,1.9", radius=20))
+    assert "Ferme en attente" not in names(get(client, near="47.9,1.9", radius=20, kind="producer"))
+    type(point).objects.filter(pk=point.pk).update(status="pending")
+    assert names(get(client, near="47.9,1.9", radius=20)) == ["Voisin"]
+    assert names(get(client, near="47.9,1.9", radius=20, kind="producer")) == ["Voisin"]
 
 
 @pytest.mark.parametrize(
