@@ -77,10 +77,11 @@ class Commune(models.Model):
     @property
     def center(self):
         """Town hall if known, else a point guaranteed inside the outline."""
-        if self.townhall:
+        if self.townhall and not self.townhall.empty:
             return self.townhall
-        if self.outline:
-            return self.outline.point_on_surface
+        if self.outline and not self.outline.empty:
+            point = self.outline.point_on_surface
+            return None if point.empty else point
         return None
 
 

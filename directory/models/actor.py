@@ -129,8 +129,10 @@ class Actor(models.Model):
     @property
     def public_location(self):
         """Where the public map puts the pin: the commune's centre for home-based producers."""
-        if self.location_is_approximate and self.commune_id and self.commune.center:
-            return self.commune.center
+        if self.location_is_approximate and self.commune_id:
+            center = self.commune.center
+            if center is not None and not center.empty:
+                return center
         return self.location
 
 

@@ -4,6 +4,7 @@ from django.contrib.gis.db.models.functions import Distance, PointOnSurface
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from geodata.distance import bbox_around, validate_coordinates, validate_radius_km
 from geodata.spatial import Latitude, Longitude, bbox_prefilter
@@ -51,14 +52,21 @@ class ActorQuerySet(models.QuerySet):
 
         Read in the database: serialising hundreds of features then parses no geometry.
         """
-        on_townhall = models.Q(location_is_approximate=True, commune__townhall__isnull=False)
-        in_commune = models.Q(location_is_approximate=True, commune__outline__isnull=False)
 
         def coordinate(axis):
-            return models.Case(
-                models.When(on_townhall, then=axis("commune__townhall")),
-                models.When(in_commune, then=axis(PointOnSurface("commune__outline"))),
-                default=axis("location"),
+            # The town hall, else a point inside the commune's outline; the actor's own
+            # position when neither gives a coordinate (no commune, empty or invalid
+            # geometry): NULL never reaches a serializer.
+            commune_point = Coalesce(
+                axis("commune__townhall"), axis(PointOnSurface("commune__outline"))
+            )
+            return Coalesce(
+                models.Case(
+                    models.When(location_is_approximate=True, then=commune_point),
+                    default=None,
+                    output_field=models.FloatField(),
+                ),
+                axis("location"),
             )
 
         return self.annotate(lon=coordinate(Longitude), lat=coordinate(Latitude))
