@@ -25,7 +25,7 @@ from .models import (
     SaleMode,
 )
 from .schedule import WEEKDAYS, open_at, open_on, paris_now
-from .serializers import FEATURE_VALUES, feature
+from .serializers import FEATURE_VALUES, feature, site_root
 
 MIN_RADIUS_KM, MAX_RADIUS_KM, DEFAULT_RADIUS_KM = 5, 100, 20
 OPEN_CHOICES = [("now", _("ouvert maintenant"))] + [
@@ -318,7 +318,8 @@ def load_features(results: list[Result], start: int, stop: int, request=None) ->
         categories[actor_id].append(slug)
     links = DistributionLink.objects.filter(pk__in=[r.via_link for r in page if r.via_link])
     links = {link.pk: link for link in links.with_places()}
+    root = site_root(request)
     return [
-        feature(rows[r.pk], categories[r.pk], r.distance_km, links.get(r.via_link), request)
+        feature(rows[r.pk], categories[r.pk], r.distance_km, links.get(r.via_link), request, root)
         for r in page
     ]

@@ -1,6 +1,10 @@
 """GeoJSON (RFC 7946) and JSON shapes of actors and places: one serializer per format."""
 
-from django.utils.formats import number_format
+from functools import lru_cache
+
+from django.urls import get_script_prefix
+from django.utils.formats import get_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .models import Actor, ActorKind
@@ -15,13 +19,37 @@ def hours(start, end) -> str:
     return f"{fmt(start)}–{fmt(end)}" if start and end else ""
 
 
+@lru_cache(maxsize=8)
+def _decimal_separator(language: str) -> str:
+    return get_format("DECIMAL_SEPARATOR", language)
+
+
 def km(value: float | None) -> str:
-    """A distance as people read it: "800 m", "3,2 km", "42 km"."""
+    """A distance as people read it: "800 m", "3,2 km", "42 km" (decimal comma in French)."""
     if value is None:
         return ""
     if value < 1:
         return f"{int(round(value * 1000, -1))} m"
-    return f"{number_format(round(value, 1) if value < 10 else round(value), use_l10n=True)} km"
+    if value < 10:
+        return f"{value:.1f}".replace(".", _decimal_separator(get_language() or "fr")) + " km"
+    return f"{round(value)} km"
+
+
+@lru_cache(maxsize=8)
+def _kind_labels(language: str) -> dict[str, str]:
+    return {kind.value: str(kind.label) for kind in ActorKind}
+
+
+@lru_cache(maxsize=8)
+def _actor_url_template(prefix: str) -> tuple[str, str]:
+    # reverse() once per process and script prefix, not once per feature of every page.
+    head, _, tail = Actor.url_for_slug("slug-placeholder").partition("slug-placeholder")
+    return head, tail
+
+
+def actor_url(slug: str) -> str:
+    head, tail = _actor_url_template(get_script_prefix())
+    return f"{head}{slug}{tail}"
 
 
 def reached_through(link, distance_km, request=None) -> dict | None:
@@ -66,8 +94,18 @@ FEATURE_VALUES = (
 )
 
 
-def feature(row: dict, categories, distance_km=None, link=None, request=None) -> dict:
-    """One actor as a GeoJSON Feature, from FEATURE_VALUES (public position, see public_location)."""
+def site_root(request) -> str:
+    """ "https://host" of the request ("" without one): links in features are absolute."""
+    return request.build_absolute_uri("/")[:-1] if request is not None else ""
+
+
+def feature(row: dict, categories, distance_km=None, link=None, request=None, root=None) -> dict:
+    """One actor as a GeoJSON Feature, from FEATURE_VALUES (public position, see public_location).
+
+    ``root`` is site_root(request), computed once by callers that serialise a whole page.
+    """
+    if root is None:
+        root = site_root(request)
     return {
         "type": "Feature",
         "id": row["pk"],
@@ -77,7 +115,7 @@ def feature(row: dict, categories, distance_km=None, link=None, request=None) ->
             "slug": row["slug"],
             "name": row["name"],
             "kind": row["kind"],
-            "kind_label": str(ActorKind(row["kind"]).label),
+            "kind_label": _kind_labels(get_language() or "")[row["kind"]],
             "categories": list(categories),
             "commune": row["commune__name"] or "",
             "departement": row["commune__departement__code"] or "",
@@ -85,7 +123,7 @@ def feature(row: dict, categories, distance_km=None, link=None, request=None) ->
             "distance_km": round(distance_km, 2) if distance_km is not None else None,
             "distance": km(distance_km),
             "reached_through": reached_through(link, distance_km, request),
-            "url": _absolute(Actor.url_for_slug(row["slug"]), request),
+            "url": root + actor_url(row["slug"]),
         },
     }
 
