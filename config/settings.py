@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "leaflet",
     "djgeojson",
+    "simple_history",
     "geodata",
     "directory",
 ]
@@ -60,7 +61,21 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records who made each change in the listings' history.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
+
+# Staff log in with a password; owners only through signed links e-mailed to them.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "sesame.backends.ModelBackend",
+]
+SESAME_TOKEN_NAME = "cle"  # noqa: S105 (the query parameter name, not a secret)
+SESAME_MAX_AGE = env.int("LOGIN_LINK_DAYS", default=7) * 24 * 3600
+# Links stay usable until they expire: mail scanners open links before people do, and a
+# one-time link would be spent by them.
+SESAME_ONE_TIME = False
+LOGIN_URL = "directory:owner-link"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -185,6 +200,22 @@ LEAFLET_CONFIG = {
     "NO_GLOBALS": True,
 }
 
+# Absolute links in e-mails (no request to take the host from in cron jobs).
+TOUTPRES_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A shared mailbox told of every new listing, change and request ("" = nobody).
+TOUTPRES_MODERATION_EMAIL = env.str("MODERATION_EMAIL", default="")
+# Registrations and link requests per hour; 0 switches a limit off.
+TOUTPRES_RATE_LIMITS = {
+    "PER_IP_PER_HOUR": env.int("RATE_LIMIT_PER_IP", default=20),
+    "PER_EMAIL_PER_HOUR": env.int("RATE_LIMIT_PER_EMAIL", default=5),
+}
+# Trust the last X-Forwarded-For hop for the client address (behind nginx, see docs).
+TOUTPRES_BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+# Owners confirm their listing every MONTHS; GRACE_DAYS after the reminder it is hidden.
+TOUTPRES_FRESHNESS = {
+    "MONTHS": env.int("FRESHNESS_MONTHS", default=6),
+    "GRACE_DAYS": env.int("FRESHNESS_GRACE_DAYS", default=30),
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

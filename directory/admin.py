@@ -5,14 +5,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Actor,
     ActorPhoto,
     Category,
+    ChangeRequest,
+    Claim,
     DistributionLink,
     Label,
     MarketAuthorisation,
+    ModerationEvent,
     ModerationStatus,
     OpeningSlot,
     SaleMode,
@@ -107,7 +111,7 @@ def _set_status(status):
 
 
 @admin.register(Actor)
-class ActorAdmin(LeafletGeoAdmin):
+class ActorAdmin(SimpleHistoryAdmin, LeafletGeoAdmin):
     list_display = ["name", "kind", "commune", "departement", "status", "updated_at"]
     list_filter = ["kind", "status", DepartementFilter, "categories", "labels", "sale_modes"]
     search_fields = ["name", "products", "commune__name", "postal_code", "phone", "email"]
@@ -170,3 +174,35 @@ class ReferenceAdmin(admin.ModelAdmin):
     list_editable = ["position"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(ChangeRequest, Claim)
+class RequestAdmin(admin.ModelAdmin):
+    """Read-only here: decisions are taken on the moderation desk (/moderation/)."""
+
+    list_display = ["actor", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["actor__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ModerationEvent)
+class ModerationEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor_name", "action", "by", "reason"]
+    list_filter = ["action"]
+    search_fields = ["actor_name", "reason"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

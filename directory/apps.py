@@ -7,4 +7,10 @@ class DirectoryConfig(AppConfig):
     verbose_name = _("Annuaire")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import photos  # noqa: F401 (connects the file clean-up on photo deletion)
+        from .roles import sync_roles
+
+        # After contenttypes/auth have created the permissions (their handlers run first).
+        post_migrate.connect(sync_roles, sender=self)

@@ -40,7 +40,12 @@ def open_at(queryset, moment: datetime.datetime):
     exceptions = ScheduleException.objects.filter(actor=OuterRef("pk"), date=date)
     regular = Exists(_slots_on(date).filter(opens__lte=time, closes__gt=time)) & ~Exists(exceptions)
     special = Exists(exceptions.filter(closed=False, opens__lte=time, closes__gt=time))
-    return queryset.filter(regular | special)
+    return not_closed_on(queryset, date).filter(regular | special)
+
+
+def not_closed_on(queryset, date: datetime.date):
+    """Without the actors closed for holidays on ``date`` ("fermé jusqu'au …", included)."""
+    return queryset.filter(Q(closed_until__isnull=True) | Q(closed_until__lt=date))
 
 
 def open_on(queryset, weekday: int, today: datetime.date):
@@ -49,4 +54,4 @@ def open_on(queryset, weekday: int, today: datetime.date):
     exceptions = ScheduleException.objects.filter(actor=OuterRef("pk"), date=date)
     regular = Exists(_slots_on(date)) & ~Exists(exceptions.filter(closed=True))
     special = Exists(exceptions.filter(closed=False))
-    return queryset.filter(regular | special), date
+    return not_closed_on(queryset, date).filter(regular | special), date

@@ -25,12 +25,13 @@ def local_business(actor, url: str, images=()) -> dict:
             "addressLocality": actor.commune.name if actor.commune else "",
             "addressCountry": "FR",
         },
-        "geo": {
+    }
+    if point is not None:
+        data["geo"] = {
             "@type": "GeoCoordinates",
             "latitude": round(point.y, 5),
             "longitude": round(point.x, 5),
-        },
-    }
+        }
     if actor.address and not actor.location_is_approximate:
         data["address"]["streetAddress"] = actor.address
     if images:

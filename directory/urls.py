@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import api, layer, sheet, views
+from .moderation import views as moderation
+from .registration import views as owner
 
 app_name = "directory"
 
@@ -9,6 +11,35 @@ urlpatterns = [
     path("acteurs/<slug:slug>/", views.actor_detail, name="actor-detail"),
     path("fiche/", sheet.sheet, name="sheet"),
     path("marches/", views.markets, name="markets"),
+    path("acteurs/<slug:slug>/revendiquer/", owner.claim, name="claim"),
+    # Registration and owners' self-service
+    path("inscription/", owner.register, name="register"),
+    path("mes-fiches/", owner.owner_home, name="owner-home"),
+    path("mes-fiches/lien/", owner.link_request, name="owner-link"),
+    path("mes-fiches/connexion/", owner.owner_login, name="owner-login"),
+    path("mes-fiches/<int:pk>/", owner.owner_edit, name="owner-edit"),
+    path("mes-fiches/<int:pk>/envoyee/", owner.owner_submitted, name="owner-submitted"),
+    path("mes-fiches/<int:pk>/fermeture/", owner.owner_closure, name="owner-closure"),
+    path("mes-fiches/<int:pk>/publication/", owner.owner_publication, name="owner-publication"),
+    path("mes-fiches/<int:pk>/suppression/", owner.owner_deletion, name="owner-deletion"),
+    path("mes-fiches/<int:pk>/confirmer/", owner.owner_confirm, name="owner-confirm"),
+    path("mes-fiches/<int:pk>/<slug:step>/", owner.owner_step, name="owner-step"),
+    # Moderation desk
+    path("moderation/", moderation.queue, name="moderation-queue"),
+    path("moderation/fiches/<int:pk>/", moderation.actor_review, name="moderation-actor"),
+    path("moderation/fiches/<int:pk>/fusion/", moderation.merge, name="moderation-merge"),
+    path(
+        "moderation/fiches/<int:pk>/proprietaire/",
+        moderation.attach_owner,
+        name="moderation-attach",
+    ),
+    path(
+        "moderation/fiches/<int:pk>/suppression/",
+        moderation.delete_listing,
+        name="moderation-delete",
+    ),
+    path("moderation/modifications/<int:pk>/", moderation.change_review, name="moderation-change"),
+    path("moderation/rattachements/<int:pk>/", moderation.claim_review, name="moderation-claim"),
     path("api/v1/actors/", api.actors, name="api-actors"),
     path("api/v1/places/", api.places, name="api-places"),
     path("api/v1/layer/", layer.layer, name="api-layer"),

@@ -3,14 +3,15 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from geodata.gazetteer import locate
 
 from .markers import legend, map_styles
-from .models import Actor, ActorKind, DistributionLink
+from .models import Actor, ActorKind, DistributionLink, ModerationStatus
 from .search import Search, SearchForm, load_page
 from .serializers import actor_feature
 from .structured_data import local_business
@@ -131,6 +132,15 @@ def mark_elsewhere(actor, origin) -> None:
 
 def actor_detail(request, slug):
     """A listing; unpublished ones are 404 for everyone but their owner and the staff."""
+    merged = (
+        Actor.objects.filter(slug=slug, status=ModerationStatus.ARCHIVED)
+        .exclude(merged_into=None)
+        .select_related("merged_into")
+        .first()
+    )
+    if merged and merged.merged_into.status == ModerationStatus.PUBLISHED:
+        # Links to a duplicate that was merged keep working.
+        return redirect(merged.merged_into, permanent=True)
     actor = get_object_or_404(
         Actor.objects.visible_to(request.user)
         .with_places("commune__departement__region", "authorisation")
@@ -162,11 +172,12 @@ def actor_detail(request, slug):
             "actor": actor,
             "canonical_url": url,
             "photos": photos,
+            "today": timezone.localdate(),
             "jsonld": local_business(actor, url, [absolute for _, absolute in photos]),
             "map_config": {
                 "tilesUrl": settings.TILES_URL,
                 "tilesAttribution": settings.TILES_ATTRIBUTION,
-                "point": [point.y, point.x],
+                "point": [point.y, point.x] if point else None,
                 "approximate": actor.location_is_approximate,
                 "name": actor.name,
                 "kind": actor.kind,

@@ -2,6 +2,7 @@ from .actor import Actor, unique_slug
 from .choices import ActorKind, ModerationStatus, Weekday
 from .links import DistributionLink
 from .market import MarketAuthorisation
+from .moderation import ChangeRequest, Claim, Event, ModerationEvent, RequestStatus
 from .photo import ActorPhoto
 from .schedule import OpeningSlot, ScheduleException, Season
 from .taxonomy import Category, Label, SaleMode
@@ -11,6 +12,11 @@ __all__ = [
     "ActorPhoto",
     "ActorKind",
     "Category",
+    "ChangeRequest",
+    "Claim",
+    "Event",
+    "ModerationEvent",
+    "RequestStatus",
     "DistributionLink",
     "Label",
     "MarketAuthorisation",

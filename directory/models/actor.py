@@ -5,6 +5,7 @@ from django.contrib.gis.db import models
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from geodata.text import normalize
 
@@ -37,6 +38,8 @@ class Actor(models.Model):
         verbose_name=_("commune"),
     )
     location = models.PointField(_("position"), srid=4326, spatial_index=True)
+    # False while a registration's pin is still the town hall placed at step one.
+    location_checked = models.BooleanField(_("position vérifiée"), default=True)
     location_is_approximate = models.BooleanField(
         _("position approximative"),
         default=False,
@@ -82,6 +85,33 @@ class Actor(models.Model):
         related_name="actors",
         verbose_name=_("propriétaire"),
     )
+    proposed_places = models.TextField(
+        _("autres lieux de vente proposés"),
+        blank=True,
+        help_text=_("Marchés ou points de retrait absents de la liste : nom, commune, jour."),
+    )
+
+    # Owner self-service
+    closed_until = models.DateField(_("fermé jusqu'au"), null=True, blank=True)
+    closed_note = models.CharField(_("message de fermeture"), max_length=200, blank=True)
+    deletion_requested_at = models.DateTimeField(
+        _("suppression demandée le"), null=True, blank=True
+    )
+
+    # Registration and freshness
+    registration_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    consent_at = models.DateTimeField(_("consentement donné le"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged",
+        verbose_name=_("fusionnée dans"),
+    )
+
     source = models.CharField(_("source"), max_length=100, blank=True, default="")
     source_key = models.CharField(
         _("identifiant dans la source"), max_length=100, blank=True, default=""
@@ -91,17 +121,21 @@ class Actor(models.Model):
     confirmed_at = models.DateTimeField(_("informations confirmées le"), null=True, blank=True)
 
     objects = ActorQuerySet.as_manager()
+    # Every change, by whom and when; a version can be restored from the admin. The private
+    # contact is in there too: GDPR deletions remove the history with the listing.
+    history = HistoricalRecords(m2m_fields=["categories"], excluded_fields=["search_text"])
 
     class Meta:
         verbose_name = _("acteur")
         verbose_name_plural = _("acteurs")
         ordering = ["name", "pk"]
+        permissions = [("moderate_actor", _("Peut modérer les fiches"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "source_key"],
                 condition=~models.Q(source_key=""),
                 name="unique_actor_source_key",
-            )
+            ),
         ]
 
     def __str__(self):

@@ -24,6 +24,9 @@ class ModerationStatus(models.TextChoices):
     PENDING = "pending", _("En attente de modération")
     PUBLISHED = "published", _("Publiée")
     REJECTED = "rejected", _("Refusée")
+    # Withdrawn by its owner (can publish it again), or hidden for want of confirmation.
+    UNPUBLISHED = "unpublished", _("Retirée par le propriétaire")
+    STALE = "stale", _("Masquée : à reconfirmer")
     ARCHIVED = "archived", _("Archivée")
 
 

@@ -2,7 +2,7 @@
 import { pin } from "./pins.js";
 
 const config = JSON.parse(document.getElementById("actor-map-config").textContent);
-if (window.L) {
+if (window.L && config.point) {
   const map = L.map("actor-map", { scrollWheelZoom: false });
   L.tileLayer(config.tilesUrl, { attribution: config.tilesAttribution, maxZoom: 19 }).addTo(map);
   if (config.approximate) {

@@ -1,0 +1,1 @@
+"""Moderation: reviewed changes, decisions, duplicates, claims, merges and freshness."""

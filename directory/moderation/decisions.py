@@ -1,0 +1,166 @@
+"""Moderators' decisions on new listings, claims and merges; each is logged and e-mailed."""
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import Actor, ModerationStatus
+from ..models.moderation import Claim, Event, RequestStatus
+from ..registration import services
+from .log import log
+
+
+def _tell_owner(actor, template, context=None):
+    owner = actor.owner
+    if owner is not None and owner.email:
+        services.send(
+            template,
+            owner.email,
+            {
+                "actor": actor,
+                "link": services.link(owner, reverse("directory:owner-home")),
+                "public_url": services.settings.TOUTPRES_SITE_URL + actor.get_absolute_url(),
+                **(context or {}),
+            },
+        )
+
+
+@transaction.atomic
+def approve(actor: Actor, moderator, reason: str = "") -> None:
+    actor.status = ModerationStatus.PUBLISHED
+    actor.confirmed_at = actor.confirmed_at or timezone.now()
+    actor._change_reason = "approved"
+    actor.save()
+    log(actor, Event.APPROVED, by=moderator, reason=reason)
+    _tell_owner(actor, "listing_approved", {"reason": reason})
+
+
+@transaction.atomic
+def reject(actor: Actor, moderator, reason: str) -> None:
+    actor.status = ModerationStatus.REJECTED
+    actor._change_reason = "rejected"
+    actor.save()
+    log(actor, Event.REJECTED, by=moderator, reason=reason)
+    _tell_owner(actor, "listing_rejected", {"reason": reason})
+
+
+def change_decided(request, approved: bool) -> None:
+    _tell_owner(
+        request.actor,
+        "change_approved" if approved else "change_rejected",
+        {"reason": request.reason},
+    )
+
+
+def claim(actor: Actor, user, message: str) -> Claim:
+    existing = Claim.objects.pending().filter(actor=actor, user=user).first()
+    if existing:
+        return existing
+    made = Claim.objects.create(actor=actor, user=user, message=message)
+    log(actor, Event.CLAIMED, by=user, details={"claim": made.pk})
+    services.notify_moderators(actor)
+    return made
+
+
+@transaction.atomic
+def decide_claim(made: Claim, moderator, accept: bool, reason: str = "") -> None:
+    made.status = RequestStatus.APPROVED if accept else RequestStatus.REJECTED
+    made.decided_by, made.decided_at, made.reason = moderator, timezone.now(), reason
+    made.save()
+    actor = made.actor
+    if accept:
+        actor.owner = made.user
+        actor.save(update_fields=["owner", "updated_at"])
+        log(
+            actor,
+            Event.CLAIM_APPROVED,
+            by=moderator,
+            reason=reason,
+            details={"owner": made.user.email},
+        )
+    else:
+        log(actor, Event.CLAIM_REJECTED, by=moderator, reason=reason)
+    services.send(
+        "claim_approved" if accept else "claim_rejected",
+        made.user.email,
+        {
+            "actor": actor,
+            "reason": reason,
+            "link": services.link(made.user, reverse("directory:owner-home")),
+        },
+    )
+
+
+@transaction.atomic
+def attach_owner(actor: Actor, email: str, moderator) -> None:
+    """Staff created the listing on someone's behalf: that person becomes its owner."""
+    owner = services.owner_for_email(email)
+    actor.owner = owner
+    actor.save(update_fields=["owner", "updated_at"])
+    log(actor, Event.OWNER_ATTACHED, by=moderator, details={"owner": owner.email})
+    services.send(
+        "owner_attached",
+        owner.email,
+        {"actor": actor, "link": services.link(owner, reverse("directory:owner-home"))},
+    )
+
+
+@transaction.atomic
+def merge(duplicate: Actor, into: Actor, moderator) -> None:
+    """Fold ``duplicate`` into ``into``: links, photos, schedule and references move over,
+    the duplicate is archived (never deleted) and its address redirects to the kept one."""
+    from ..models import ActorPhoto, DistributionLink
+
+    for link in DistributionLink.objects.filter(actor=duplicate):
+        if (
+            not DistributionLink.objects.filter(
+                actor=into, place=link.place, weekday=link.weekday
+            ).exists()
+            and link.place_id != into.pk
+        ):
+            link.actor = into
+            link.save()
+    for link in DistributionLink.objects.filter(place=duplicate):
+        if (
+            not DistributionLink.objects.filter(
+                actor=link.actor, place=into, weekday=link.weekday
+            ).exists()
+            and link.actor_id != into.pk
+        ):
+            link.place = into
+            link.save()
+    ActorPhoto.objects.filter(actor=duplicate).update(actor=into)
+    if not into.opening_slots.exists():
+        duplicate.opening_slots.update(actor=into)
+        duplicate.seasons.update(actor=into)
+    for relation in ("categories", "labels", "sale_modes"):
+        getattr(into, relation).add(*getattr(duplicate, relation).all())
+    for name in ("phone", "email", "website", "shop_url", "description", "products"):
+        if not getattr(into, name) and getattr(duplicate, name):
+            setattr(into, name, getattr(duplicate, name))
+    if into.owner_id is None and duplicate.owner_id:
+        into.owner_id = duplicate.owner_id
+    into.save()
+    duplicate.status = ModerationStatus.ARCHIVED
+    duplicate.merged_into = into
+    duplicate.save(update_fields=["status", "merged_into", "updated_at"])
+    log(into, Event.MERGED, by=moderator, details={"merged": duplicate.pk, "name": duplicate.name})
+    log(duplicate, Event.MERGED, by=moderator, details={"into": into.pk})
+
+
+@transaction.atomic
+def delete_for_gdpr(actor: Actor, moderator) -> None:
+    """Carry out a deletion request: the listing and its files go, the log line stays."""
+    log(
+        actor,
+        Event.DELETED,
+        by=moderator,
+        details={"requested": str(actor.deletion_requested_at or "")},
+    )
+    owner = actor.owner
+    name = actor.name
+    # The history holds the private contact too: it goes with the listing.
+    actor.history.all().delete()
+    actor.delete()
+    if owner is not None and owner.email:
+        services.send("listing_deleted", owner.email, {"name": name})

@@ -1,0 +1,424 @@
+"""Registration (/inscription/) and owner self-service (/mes-fiches/)."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from sesame.utils import get_user
+
+from geodata.geocoding import geocode
+
+from ..models import Actor, ActorKind, ModerationStatus
+from ..models.moderation import Event
+from ..moderation.duplicates import find_duplicates
+from ..moderation.log import log
+from ..moderation.review import save_owner_changes
+from . import services
+from .forms import ConsentForm, Honeypot, RegistrationIdentityForm
+from .ratelimit import allow_request
+from .steps import BY_SLUG, EDITABLE, STEPS, missing, next_step
+
+# Places a producer may sell through: published markets and pick-up points within this
+# distance of their own position (a short list rather than the whole country).
+PLACES_WITHIN_KM = 80
+
+
+def register(request):
+    """Step one: who. Creates the draft and e-mails a link to come back to it."""
+    if request.method == "POST":
+        form = RegistrationIdentityForm(request.POST)
+        if form.is_valid():
+            if not allow_request(request, "register", form.cleaned_data["contact_email"]):
+                form.add_error(
+                    None, _("Trop d'inscriptions depuis cette adresse : réessayez dans une heure.")
+                )
+            else:
+                actor, created = services.start_registration(request, form)
+                services.remember_draft(request, actor)
+                if created:
+                    messages.success(
+                        request,
+                        _(
+                            "Fiche commencée. Un lien pour la reprendre plus tard vous a été envoyé par e-mail."
+                        ),
+                    )
+                return redirect("directory:owner-step", actor.pk, "quoi")
+    else:
+        form = RegistrationIdentityForm(
+            initial={"token": services.new_token(), "kind": ActorKind.PRODUCER}
+        )
+    return render(
+        request,
+        "owner/register.html",
+        {"form": form, "steps": STEPS, "current": BY_SLUG["qui"], "actor": None},
+    )
+
+
+def editable(request, pk) -> Actor:
+    """The listing if this visitor may change it (owner, staff, or the session that started
+    the draft); a 404 otherwise, so nobody learns which listings exist behind the numbers."""
+    actor = get_object_or_404(Actor.objects.select_related("commune", "owner"), pk=pk)
+    user = request.user
+    if user.is_authenticated and (
+        actor.owner_id == user.pk or user.has_perm("directory.change_actor")
+    ):
+        return actor
+    if actor.status == ModerationStatus.DRAFT and actor.pk in services.drafts_in_session(request):
+        return actor
+    raise Http404
+
+
+def registering(actor) -> bool:
+    return actor.status == ModerationStatus.DRAFT and actor.submitted_at is None
+
+
+def owner_edit(request, pk):
+    actor = editable(request, pk)
+    if registering(actor):
+        todo = missing(actor)
+        return redirect("directory:owner-step", actor.pk, todo[0].slug if todo else "envoi")
+    return redirect("directory:owner-home")
+
+
+def _places(actor):
+    places = Actor.objects.published().filter(kind__in=ActorKind.places()).exclude(pk=actor.pk)
+    if actor.location is not None:
+        places = places.near(actor.location, PLACES_WITHIN_KM)
+    else:
+        places = places.none()
+    return places.order_by("name")
+
+
+def _build(step, actor, data=None, files=None):
+    form = None
+    if step.form is ConsentForm:
+        form = ConsentForm(data)
+    elif step.form is not None:
+        form = step.form(data, files, instance=actor)
+    formsets = {}
+    for prefix, formset_class in step.formsets.items():
+        kwargs = {}
+        if prefix == "slots":
+            kwargs["form_kwargs"] = {"actor": actor}
+        if prefix == "links":
+            kwargs["form_kwargs"] = {"places": _places(actor)}
+        formsets[prefix] = formset_class(data, files, instance=actor, prefix=prefix, **kwargs)
+    return form, formsets
+
+
+def _save_place(request, form, actor) -> bool:
+    """Position from typed or dragged coordinates, else geocoded, else the commune's town
+    hall. Returns True when the pin was placed for the owner and needs a look."""
+    commune = form.cleaned_data["commune_name"]
+    actor.commune = commune
+    actor.postal_code = actor.postal_code or (commune.postal_code_list[:1] or [""])[0]
+    point = form.cleaned_data.get("point")
+    placed = False
+    if point is None or (form.address_changed() and not form.coordinates_changed()):
+        result = None
+        if actor.address:
+            result = geocode(f"{actor.address}, {actor.postal_code} {commune.name}")
+        point = result.point if result is not None and not result.approximate else commune.center
+        placed = True
+    actor.location = point
+    actor.location_checked = not placed
+    return placed
+
+
+def owner_step(request, pk, step):
+    actor = editable(request, pk)
+    step = BY_SLUG.get(step)
+    if step is None:
+        raise Http404
+    if step.slug == "envoi" and not registering(actor):
+        return redirect("directory:owner-home")
+    if request.method == "POST":
+        form, formsets = _build(step, actor, request.POST, request.FILES)
+        valid = (form is None or form.is_valid()) and all(fs.is_valid() for fs in formsets.values())
+        if valid:
+            return _save_step(request, actor, step, form, formsets)
+    else:
+        form, formsets = _build(step, actor)
+    context = {
+        "actor": actor,
+        "steps": STEPS,
+        "current": step,
+        "form": form,
+        "formsets": formsets,
+        "registering": registering(actor),
+        "missing": missing(actor) if step.slug == "envoi" else [],
+    }
+    if step.slug == "ou":
+        from django.conf import settings
+
+        context["pin_config"] = {
+            "tilesUrl": settings.TILES_URL,
+            "tilesAttribution": settings.TILES_ATTRIBUTION,
+            "center": list(settings.TOUTPRES_REGION["MAP_CENTER"]),
+            "zoom": settings.TOUTPRES_REGION["MAP_ZOOM"],
+            "label": actor.name,
+        }
+    if step.slug == "qui" and registering(actor):
+        context["duplicates"] = find_duplicates(actor)
+    if step.slug == "envoi":
+        context["duplicates"] = find_duplicates(actor)
+    return render(
+        request, "owner/step.html", context, status=400 if request.method == "POST" else 200
+    )
+
+
+@transaction.atomic
+def _save_step(request, actor, step, form, formsets):
+    user = request.user if request.user.is_authenticated else None
+    if step.slug == "envoi":
+        if missing(actor):
+            messages.error(
+                request, _("Il manque des informations : complétez les étapes signalées.")
+            )
+            return redirect("directory:owner-step", actor.pk, "envoi")
+        services.submit(actor, request.user)
+        return redirect("directory:owner-submitted", actor.pk)
+    placed = False
+    if form is not None:
+        actor = form.save(commit=False)
+        if step.slug == "ou":
+            placed = _save_place(request, form, actor)
+        categories = form.cleaned_data.get("categories") if "categories" in form.fields else None
+        request_made = save_owner_changes(actor, form, user, categories)
+        if hasattr(form, "save_m2m"):
+            # categories go through the review rules above; the other relations are live.
+            for name in ("labels", "sale_modes"):
+                if name in form.cleaned_data:
+                    getattr(actor, name).set(form.cleaned_data[name])
+        if request_made:
+            services.notify_moderators(actor, change=True)
+            messages.info(
+                request,
+                _(
+                    "Modification envoyée à l'équipe : le nom, le type, la position et les produits sont vérifiés avant publication."
+                ),
+            )
+    for formset in formsets.values():
+        formset.instance = actor
+        formset.save()
+        if formset.has_changed() and actor.status == ModerationStatus.PUBLISHED:
+            log(actor, Event.LIVE_UPDATE, by=user, details={"fields": [formset.prefix]})
+    if placed:
+        messages.info(
+            request, _("Vérifiez le repère sur la carte : déplacez-le si besoin, puis continuez.")
+        )
+        return redirect("directory:owner-step", actor.pk, "ou")
+    if registering(actor):
+        return redirect("directory:owner-step", actor.pk, next_step(step.slug).slug)
+    messages.success(request, _("Modifications enregistrées."))
+    return redirect("directory:owner-home")
+
+
+def owner_submitted(request, pk):
+    actor = editable(request, pk)
+    return render(
+        request,
+        "owner/submitted.html",
+        {"actor": actor, "confirmed": actor.status == ModerationStatus.PENDING},
+    )
+
+
+def owner_login(request):
+    """Follow an e-mailed link: log in, confirm the e-mail, and go where the link said."""
+    user = get_user(request)
+    if user is None:
+        return render(request, "owner/link_expired.html", {"form": LinkRequestForm()}, status=403)
+    login(request, user, backend="sesame.backends.ModelBackend")
+    queued = services.confirm_email(user)
+    if queued:
+        messages.success(
+            request, _("E-mail confirmé : votre fiche est transmise à l'équipe de modération.")
+        )
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("directory:owner-home")
+    return HttpResponseRedirect(target)
+
+
+class LinkRequestForm(Honeypot):
+    email = forms.EmailField(label=_("Votre e-mail"), max_length=254)
+
+
+def link_request(request):
+    """ "Send me a link": the same answer whether or not the address is known."""
+    form = LinkRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        if allow_request(request, "link", email):
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.filter(email__iexact=email).order_by("pk").first()
+            if user is not None and user.is_active:
+                services.send_login_link(user, request.GET.get("next"))
+        return render(request, "owner/link_sent.html", {"email": email})
+    return render(request, "owner/link_request.html", {"form": form})
+
+
+def owner_home(request):
+    if not request.user.is_authenticated:
+        drafts = Actor.objects.filter(
+            pk__in=services.drafts_in_session(request), status=ModerationStatus.DRAFT
+        )
+        if drafts:
+            return render(
+                request,
+                "owner/home.html",
+                {"actors": drafts, "anonymous": True, "edit_steps": EDITABLE},
+            )
+        return redirect(
+            reverse("directory:owner-link") + "?next=" + reverse("directory:owner-home")
+        )
+    actors = (
+        Actor.objects.filter(owner=request.user)
+        .exclude(status=ModerationStatus.ARCHIVED)
+        .select_related("commune")
+    )
+    return render(
+        request,
+        "owner/home.html",
+        {"actors": actors, "closure_form": ClosureForm(), "edit_steps": EDITABLE},
+    )
+
+
+class ClosureForm(forms.Form):
+    closed_until = forms.DateField(
+        label=_("Fermé jusqu'au (inclus)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    closed_note = forms.CharField(label=_("Message"), required=False, max_length=200)
+
+    def clean_closed_until(self):
+        value = self.cleaned_data.get("closed_until")
+        today = timezone.localdate()
+        if value and value < today:
+            raise forms.ValidationError(_("Choisissez une date à venir."))
+        if value and value > today + datetime.timedelta(days=366):
+            raise forms.ValidationError(_("Une fermeture dure au plus un an."))
+        return value
+
+
+def owned(request, pk) -> Actor:
+    """Self-service actions: the owner or staff only (not an anonymous draft session)."""
+    if not request.user.is_authenticated:
+        raise Http404
+    return editable(request, pk)
+
+
+@require_POST
+def owner_closure(request, pk):
+    actor = owned(request, pk)
+    form = ClosureForm(request.POST)
+    if not form.is_valid():
+        actors = Actor.objects.filter(owner=request.user).exclude(status=ModerationStatus.ARCHIVED)
+        return render(
+            request,
+            "owner/home.html",
+            {
+                "actors": actors,
+                "closure_form": form,
+                "closure_for": actor.pk,
+                "edit_steps": EDITABLE,
+            },
+            status=400,
+        )
+    from ..moderation.log import log as _log
+    from .forms import plain
+
+    actor.closed_until = form.cleaned_data["closed_until"]
+    actor.closed_note = plain(form.cleaned_data["closed_note"]) if actor.closed_until else ""
+    actor.save(update_fields=["closed_until", "closed_note", "updated_at"])
+    _log(actor, Event.CLOSED, by=request.user, details={"until": str(actor.closed_until or "")})
+    messages.success(
+        request, _("Fermeture enregistrée.") if actor.closed_until else _("Fermeture levée.")
+    )
+    return redirect("directory:owner-home")
+
+
+@require_POST
+def owner_publication(request, pk):
+    """Unpublish (any time) or publish again (only what had been published before)."""
+    actor = owned(request, pk)
+    if actor.status == ModerationStatus.PUBLISHED:
+        actor.status = ModerationStatus.UNPUBLISHED
+        log(actor, Event.UNPUBLISHED, by=request.user)
+        messages.success(
+            request, _("Fiche retirée du site. Vous pouvez la republier quand vous voulez.")
+        )
+    elif actor.status == ModerationStatus.UNPUBLISHED:
+        actor.status = ModerationStatus.PUBLISHED
+        log(actor, Event.REPUBLISHED, by=request.user)
+        messages.success(request, _("Fiche de nouveau publiée."))
+    else:
+        raise Http404
+    actor.save(update_fields=["status", "updated_at"])
+    return redirect("directory:owner-home")
+
+
+@require_POST
+def owner_deletion(request, pk):
+    actor = owned(request, pk)
+    if actor.deletion_requested_at is None:
+        actor.deletion_requested_at = timezone.now()
+        actor.save(update_fields=["deletion_requested_at", "updated_at"])
+        log(actor, Event.DELETION_REQUESTED, by=request.user)
+        services.notify_moderators(actor)
+    messages.success(
+        request,
+        _("Demande de suppression transmise : l'équipe supprimera la fiche et vous préviendra."),
+    )
+    return redirect("directory:owner-home")
+
+
+def owner_confirm(request, pk):
+    """ "Still correct": a page with one button (a GET never changes anything, because mail
+    scanners follow links)."""
+    actor = owned(request, pk)
+    if request.method == "POST":
+        from ..moderation.freshness import confirm
+
+        confirm(actor, request.user)
+        messages.success(request, _("Merci ! Informations confirmées."))
+        return redirect("directory:owner-home")
+    return render(request, "owner/confirm.html", {"actor": actor})
+
+
+class ClaimForm(forms.Form):
+    message = forms.CharField(
+        label=_("Comment vous joindre pour vérifier ? (téléphone, fonction…)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+def claim(request, slug):
+    """ "This is me": ask to manage an existing listing; staff verify before ownership moves."""
+    actor = get_object_or_404(Actor.objects.published(), slug=slug)
+    if not request.user.is_authenticated:
+        messages.info(request, _("Indiquez votre e-mail : le lien reçu vous ramènera ici."))
+        return redirect(reverse("directory:owner-link") + "?next=" + request.path)
+    if actor.owner_id == request.user.pk:
+        return redirect("directory:owner-home")
+    form = ClaimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        from ..moderation.decisions import claim as make_claim
+        from .forms import plain
+
+        make_claim(actor, request.user, plain(form.cleaned_data["message"]))
+        messages.success(request, _("Demande envoyée : l'équipe vous contactera pour la vérifier."))
+        return redirect("directory:owner-home")
+    return render(request, "owner/claim.html", {"actor": actor, "form": form})
