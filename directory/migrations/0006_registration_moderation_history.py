@@ -8,195 +8,609 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0005_actor_photos'),
-        ('geodata', '0001_territories'),
+        ("directory", "0005_actor_photos"),
+        ("geodata", "0001_territories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='actor',
-            options={'ordering': ['name', 'pk'], 'permissions': [('moderate_actor', 'Peut modérer les fiches')], 'verbose_name': 'acteur', 'verbose_name_plural': 'acteurs'},
+            name="actor",
+            options={
+                "ordering": ["name", "pk"],
+                "permissions": [("moderate_actor", "Peut modérer les fiches")],
+                "verbose_name": "acteur",
+                "verbose_name_plural": "acteurs",
+            },
         ),
         migrations.AddField(
-            model_name='actor',
-            name='closed_note',
-            field=models.CharField(blank=True, max_length=200, verbose_name='message de fermeture'),
+            model_name="actor",
+            name="closed_note",
+            field=models.CharField(blank=True, max_length=200, verbose_name="message de fermeture"),
         ),
         migrations.AddField(
-            model_name='actor',
-            name='closed_until',
+            model_name="actor",
+            name="closed_until",
             field=models.DateField(blank=True, null=True, verbose_name="fermé jusqu'au"),
         ),
         migrations.AddField(
-            model_name='actor',
-            name='consent_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='consentement donné le'),
+            model_name="actor",
+            name="consent_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="consentement donné le"),
         ),
         migrations.AddField(
-            model_name='actor',
-            name='deletion_requested_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='suppression demandée le'),
+            model_name="actor",
+            name="deletion_requested_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="suppression demandée le"
+            ),
         ),
         migrations.AddField(
-            model_name='actor',
-            name='location_checked',
-            field=models.BooleanField(default=True, verbose_name='position vérifiée'),
+            model_name="actor",
+            name="location_checked",
+            field=models.BooleanField(default=True, verbose_name="position vérifiée"),
         ),
         migrations.AddField(
-            model_name='actor',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged', to='directory.actor', verbose_name='fusionnée dans'),
+            model_name="actor",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="merged",
+                to="directory.actor",
+                verbose_name="fusionnée dans",
+            ),
         ),
         migrations.AddField(
-            model_name='actor',
-            name='proposed_places',
-            field=models.TextField(blank=True, help_text='Marchés ou points de retrait absents de la liste : nom, commune, jour.', verbose_name='autres lieux de vente proposés'),
+            model_name="actor",
+            name="proposed_places",
+            field=models.TextField(
+                blank=True,
+                help_text="Marchés ou points de retrait absents de la liste : nom, commune, jour.",
+                verbose_name="autres lieux de vente proposés",
+            ),
         ),
         migrations.AddField(
-            model_name='actor',
-            name='registration_token',
+            model_name="actor",
+            name="registration_token",
             field=models.UUIDField(blank=True, editable=False, null=True, unique=True),
         ),
         migrations.AddField(
-            model_name='actor',
-            name='reminder_sent_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='rappel envoyé le'),
+            model_name="actor",
+            name="reminder_sent_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="rappel envoyé le"),
         ),
         migrations.AddField(
-            model_name='actor',
-            name='submitted_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='envoyée le'),
+            model_name="actor",
+            name="submitted_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="envoyée le"),
         ),
         migrations.AlterField(
-            model_name='actor',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Brouillon'), ('pending', 'En attente de modération'), ('published', 'Publiée'), ('rejected', 'Refusée'), ('unpublished', 'Retirée par le propriétaire'), ('stale', 'Masquée : à reconfirmer'), ('archived', 'Archivée')], db_index=True, default='pending', max_length=20, verbose_name='statut'),
+            model_name="actor",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Brouillon"),
+                    ("pending", "En attente de modération"),
+                    ("published", "Publiée"),
+                    ("rejected", "Refusée"),
+                    ("unpublished", "Retirée par le propriétaire"),
+                    ("stale", "Masquée : à reconfirmer"),
+                    ("archived", "Archivée"),
+                ],
+                db_index=True,
+                default="pending",
+                max_length=20,
+                verbose_name="statut",
+            ),
         ),
         migrations.CreateModel(
-            name='ChangeRequest',
+            name="ChangeRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='demandée le')),
-                ('before', models.JSONField(default=dict, verbose_name='avant')),
-                ('after', models.JSONField(default=dict, verbose_name='après')),
-                ('status', models.CharField(choices=[('pending', 'En attente'), ('approved', 'Acceptée'), ('rejected', 'Refusée'), ('withdrawn', 'Remplacée ou retirée')], db_index=True, default='pending', max_length=20, verbose_name='statut')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='décidée le')),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='change_requests', to='directory.actor', verbose_name='fiche')),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='demandée par')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='décidée par')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="demandée le")),
+                ("before", models.JSONField(default=dict, verbose_name="avant")),
+                ("after", models.JSONField(default=dict, verbose_name="après")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "En attente"),
+                            ("approved", "Acceptée"),
+                            ("rejected", "Refusée"),
+                            ("withdrawn", "Remplacée ou retirée"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="décidée le"),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="change_requests",
+                        to="directory.actor",
+                        verbose_name="fiche",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="demandée par",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="décidée par",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'modification à valider',
-                'verbose_name_plural': 'modifications à valider',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "modification à valider",
+                "verbose_name_plural": "modifications à valider",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalActor',
+            name="HistoricalActor",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, verbose_name='nom')),
-                ('slug', models.SlugField(max_length=170, verbose_name='adresse de la fiche')),
-                ('kind', models.CharField(choices=[('producer', 'Producteur'), ('farm_shop', 'Producteur avec boutique'), ('shop', 'Magasin de producteurs, épicerie'), ('artisan', 'Artisan des métiers de bouche'), ('market', 'Marché de plein air'), ('pickup', 'Point de retrait, drive fermier'), ('basket', 'AMAP, paniers')], db_index=True, max_length=20, verbose_name='type')),
-                ('description', models.TextField(blank=True, verbose_name='présentation')),
-                ('products', models.TextField(blank=True, help_text='Texte libre : « fromages de chèvre, yaourts… »', verbose_name='produits')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='adresse')),
-                ('postal_code', models.CharField(blank=True, max_length=5, verbose_name='code postal')),
-                ('location', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='position')),
-                ('location_checked', models.BooleanField(default=True, verbose_name='position vérifiée')),
-                ('location_is_approximate', models.BooleanField(default=False, help_text='Producteur à domicile : la carte publique montre la commune, jamais la maison.', verbose_name='position approximative')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='téléphone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail public')),
-                ('website', models.URLField(blank=True, verbose_name='site web')),
-                ('shop_url', models.URLField(blank=True, help_text='Cagette, Open Food Network…', verbose_name='boutique en ligne')),
-                ('contact_name', models.CharField(blank=True, max_length=150, verbose_name='personne à contacter')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail de contact (privé)')),
-                ('contact_phone', models.CharField(blank=True, max_length=20, verbose_name='téléphone de contact (privé)')),
-                ('status', models.CharField(choices=[('draft', 'Brouillon'), ('pending', 'En attente de modération'), ('published', 'Publiée'), ('rejected', 'Refusée'), ('unpublished', 'Retirée par le propriétaire'), ('stale', 'Masquée : à reconfirmer'), ('archived', 'Archivée')], db_index=True, default='pending', max_length=20, verbose_name='statut')),
-                ('proposed_places', models.TextField(blank=True, help_text='Marchés ou points de retrait absents de la liste : nom, commune, jour.', verbose_name='autres lieux de vente proposés')),
-                ('closed_until', models.DateField(blank=True, null=True, verbose_name="fermé jusqu'au")),
-                ('closed_note', models.CharField(blank=True, max_length=200, verbose_name='message de fermeture')),
-                ('deletion_requested_at', models.DateTimeField(blank=True, null=True, verbose_name='suppression demandée le')),
-                ('registration_token', models.UUIDField(blank=True, db_index=True, editable=False, null=True)),
-                ('consent_at', models.DateTimeField(blank=True, null=True, verbose_name='consentement donné le')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='envoyée le')),
-                ('reminder_sent_at', models.DateTimeField(blank=True, null=True, verbose_name='rappel envoyé le')),
-                ('source', models.CharField(blank=True, default='', max_length=100, verbose_name='source')),
-                ('source_key', models.CharField(blank=True, default='', max_length=100, verbose_name='identifiant dans la source')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='créée le')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='modifiée le')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='informations confirmées le')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('commune', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='geodata.commune', verbose_name='commune')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merged_into', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='directory.actor', verbose_name='fusionnée dans')),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='propriétaire')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, verbose_name="nom")),
+                ("slug", models.SlugField(max_length=170, verbose_name="adresse de la fiche")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("producer", "Producteur"),
+                            ("farm_shop", "Producteur avec boutique"),
+                            ("shop", "Magasin de producteurs, épicerie"),
+                            ("artisan", "Artisan des métiers de bouche"),
+                            ("market", "Marché de plein air"),
+                            ("pickup", "Point de retrait, drive fermier"),
+                            ("basket", "AMAP, paniers"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="présentation")),
+                (
+                    "products",
+                    models.TextField(
+                        blank=True,
+                        help_text="Texte libre : « fromages de chèvre, yaourts… »",
+                        verbose_name="produits",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="adresse")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=5, verbose_name="code postal"),
+                ),
+                (
+                    "location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        srid=4326, verbose_name="position"
+                    ),
+                ),
+                (
+                    "location_checked",
+                    models.BooleanField(default=True, verbose_name="position vérifiée"),
+                ),
+                (
+                    "location_is_approximate",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Producteur à domicile : la carte publique montre la commune, jamais la maison.",
+                        verbose_name="position approximative",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="téléphone")),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="e-mail public"),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="site web")),
+                (
+                    "shop_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Cagette, Open Food Network…",
+                        verbose_name="boutique en ligne",
+                    ),
+                ),
+                (
+                    "contact_name",
+                    models.CharField(
+                        blank=True, max_length=150, verbose_name="personne à contacter"
+                    ),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(
+                        blank=True, max_length=254, verbose_name="e-mail de contact (privé)"
+                    ),
+                ),
+                (
+                    "contact_phone",
+                    models.CharField(
+                        blank=True, max_length=20, verbose_name="téléphone de contact (privé)"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Brouillon"),
+                            ("pending", "En attente de modération"),
+                            ("published", "Publiée"),
+                            ("rejected", "Refusée"),
+                            ("unpublished", "Retirée par le propriétaire"),
+                            ("stale", "Masquée : à reconfirmer"),
+                            ("archived", "Archivée"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                (
+                    "proposed_places",
+                    models.TextField(
+                        blank=True,
+                        help_text="Marchés ou points de retrait absents de la liste : nom, commune, jour.",
+                        verbose_name="autres lieux de vente proposés",
+                    ),
+                ),
+                (
+                    "closed_until",
+                    models.DateField(blank=True, null=True, verbose_name="fermé jusqu'au"),
+                ),
+                (
+                    "closed_note",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="message de fermeture"
+                    ),
+                ),
+                (
+                    "deletion_requested_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="suppression demandée le"
+                    ),
+                ),
+                (
+                    "registration_token",
+                    models.UUIDField(blank=True, db_index=True, editable=False, null=True),
+                ),
+                (
+                    "consent_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="consentement donné le"
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="envoyée le"),
+                ),
+                (
+                    "reminder_sent_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="rappel envoyé le"),
+                ),
+                (
+                    "source",
+                    models.CharField(blank=True, default="", max_length=100, verbose_name="source"),
+                ),
+                (
+                    "source_key",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        max_length=100,
+                        verbose_name="identifiant dans la source",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="créée le"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="modifiée le"),
+                ),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="informations confirmées le"
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="geodata.commune",
+                        verbose_name="commune",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="directory.actor",
+                        verbose_name="fusionnée dans",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="propriétaire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical acteur',
-                'verbose_name_plural': 'historical acteurs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical acteur",
+                "verbose_name_plural": "historical acteurs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalActor_categories',
+            name="HistoricalActor_categories",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='directory.actor')),
-                ('category', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='directory.category')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='directory.historicalactor')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="directory.actor",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="directory.category",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="directory.historicalactor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalActor_categories',
+                "verbose_name": "HistoricalActor_categories",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ModerationEvent',
+            name="ModerationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_name', models.CharField(max_length=150, verbose_name='nom de la fiche')),
-                ('action', models.CharField(choices=[('submitted', 'Inscription envoyée'), ('email_confirmed', 'E-mail confirmé'), ('approved', 'Fiche publiée'), ('rejected', 'Fiche refusée'), ('change_requested', 'Modification à valider'), ('change_approved', 'Modification acceptée'), ('change_rejected', 'Modification refusée'), ('live_update', 'Mise à jour immédiate'), ('claimed', 'Demande de rattachement'), ('claim_approved', 'Rattachement accepté'), ('claim_rejected', 'Rattachement refusé'), ('owner_attached', "Propriétaire rattaché par l'équipe"), ('merged', 'Fusionnée'), ('closed', 'Fermeture temporaire'), ('unpublished', 'Dépubliée par le propriétaire'), ('republished', 'Republiée par le propriétaire'), ('deletion_requested', 'Suppression demandée'), ('deleted', 'Supprimée (RGPD)'), ('confirmed', 'Informations confirmées'), ('reminded', 'Rappel de confirmation envoyé'), ('hidden_stale', 'Masquée faute de confirmation'), ('restored', 'Version restaurée')], db_index=True, max_length=30, verbose_name='action')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='le')),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='détails')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='directory.actor', verbose_name='fiche')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='par')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("actor_name", models.CharField(max_length=150, verbose_name="nom de la fiche")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Inscription envoyée"),
+                            ("email_confirmed", "E-mail confirmé"),
+                            ("approved", "Fiche publiée"),
+                            ("rejected", "Fiche refusée"),
+                            ("change_requested", "Modification à valider"),
+                            ("change_approved", "Modification acceptée"),
+                            ("change_rejected", "Modification refusée"),
+                            ("live_update", "Mise à jour immédiate"),
+                            ("claimed", "Demande de rattachement"),
+                            ("claim_approved", "Rattachement accepté"),
+                            ("claim_rejected", "Rattachement refusé"),
+                            ("owner_attached", "Propriétaire rattaché par l'équipe"),
+                            ("merged", "Fusionnée"),
+                            ("closed", "Fermeture temporaire"),
+                            ("unpublished", "Dépubliée par le propriétaire"),
+                            ("republished", "Republiée par le propriétaire"),
+                            ("deletion_requested", "Suppression demandée"),
+                            ("deleted", "Supprimée (RGPD)"),
+                            ("confirmed", "Informations confirmées"),
+                            ("reminded", "Rappel de confirmation envoyé"),
+                            ("hidden_stale", "Masquée faute de confirmation"),
+                            ("restored", "Version restaurée"),
+                        ],
+                        db_index=True,
+                        max_length=30,
+                        verbose_name="action",
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="le")),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="détails")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="directory.actor",
+                        verbose_name="fiche",
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="par",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'journal de modération',
-                'verbose_name_plural': 'journal de modération',
-                'ordering': ['-at', '-pk'],
+                "verbose_name": "journal de modération",
+                "verbose_name_plural": "journal de modération",
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message', models.TextField(blank=True, max_length=2000, verbose_name='message')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='demandée le')),
-                ('status', models.CharField(choices=[('pending', 'En attente'), ('approved', 'Acceptée'), ('rejected', 'Refusée'), ('withdrawn', 'Remplacée ou retirée')], db_index=True, default='pending', max_length=20, verbose_name='statut')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='décidée le')),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to='directory.actor', verbose_name='fiche')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='décidée par')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to=settings.AUTH_USER_MODEL, verbose_name='demandeur')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("message", models.TextField(blank=True, max_length=2000, verbose_name="message")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="demandée le")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "En attente"),
+                            ("approved", "Acceptée"),
+                            ("rejected", "Refusée"),
+                            ("withdrawn", "Remplacée ou retirée"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="décidée le"),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="claims",
+                        to="directory.actor",
+                        verbose_name="fiche",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="décidée par",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="claims",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="demandeur",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'demande de rattachement',
-                'verbose_name_plural': 'demandes de rattachement',
-                'ordering': ['created_at', 'pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('actor', 'user'), name='one_pending_claim_per_user')],
+                "verbose_name": "demande de rattachement",
+                "verbose_name_plural": "demandes de rattachement",
+                "ordering": ["created_at", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "pending")),
+                        fields=("actor", "user"),
+                        name="one_pending_claim_per_user",
+                    )
+                ],
             },
         ),
     ]
