@@ -90,7 +90,7 @@ def save_owner_changes(actor: Actor, form, user, categories=None) -> ChangeReque
         actor.save()
         if categories is not None:
             actor.categories.set(new_categories)
-    if changed_live:
+    if changed_live and stored.status == ModerationStatus.PUBLISHED:
         log(actor, Event.LIVE_UPDATE, by=user, details={"fields": changed_live})
     return request
 

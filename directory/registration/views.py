@@ -60,6 +60,7 @@ def register(request):
         request,
         "owner/register.html",
         {"form": form, "steps": STEPS, "current": BY_SLUG["qui"], "actor": None},
+        status=400 if request.method == "POST" else 200,
     )
 
 
