@@ -159,8 +159,16 @@ def delete_for_gdpr(actor: Actor, moderator) -> None:
     )
     owner = actor.owner
     name = actor.name
-    # The history holds the private contact too: it goes with the listing.
-    actor.history.all().delete()
+    pk = actor.pk
     actor.delete()
+    # The history holds the private contact too: it goes with the listing (including the
+    # "deleted" version that delete() itself just recorded).
+    from django.apps import apps
+
+    versions = Actor.history.filter(id=pk)
+    apps.get_model("directory", "HistoricalActor_categories").objects.filter(
+        history__in=versions
+    ).delete()
+    versions.delete()
     if owner is not None and owner.email:
         services.send("listing_deleted", owner.email, {"name": name})
