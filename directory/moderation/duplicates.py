@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
 from geodata.text import normalize
@@ -36,6 +37,13 @@ COMMON_WORDS = {
 class Duplicate:
     actor: Actor
     reasons: list[str]
+
+
+def _bare(field: str):
+    expression = F(field)
+    for separator in (" ", ".", "-", "/", "\u00a0"):
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
 
 
 def phone_digits(phone: str) -> str:
@@ -83,11 +91,12 @@ def find_duplicates(actor: Actor, limit: int = 10) -> list[Duplicate]:
     phone = phone_digits(actor.phone) or phone_digits(actor.contact_phone)
     phones = {p for p in (phone_digits(actor.phone), phone_digits(actor.contact_phone)) if p}
     if phone:
-        # Compare digits only: "02 38 …", "+33 2 38 …" and "0238…" are the same number.
-        tail = phone[-8:]
-        candidates = others.filter(
-            Q(phone__contains=tail[-4:]) | Q(contact_phone__contains=tail[-4:])
-        )
+        # Compare digits only: "02 38 …", "+33 2 38 …" and "0238…" are the same number,
+        # so both sides lose their separators and must end with the same nine digits.
+        tail = phone[-9:]
+        candidates = others.annotate(
+            phone_bare=_bare("phone"), contact_bare=_bare("contact_phone")
+        ).filter(Q(phone_bare__endswith=tail) | Q(contact_bare__endswith=tail))
         for other in candidates[:200]:
             if phones & {phone_digits(other.phone), phone_digits(other.contact_phone)}:
                 add(other, _("même numéro de téléphone"))
