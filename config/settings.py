@@ -105,6 +105,14 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("spatialite"):
     # SQLite waits for a busy writer instead of failing at once (runserver threads, imports).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # Transactions take the write lock when they start, so a busy writer makes them wait
+    # (up to the timeout) instead of failing with "database is locked" halfway through.
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    # Write-ahead log: readers (page views) no longer block the writer nor the reverse.
+    # (mod_spatialite resets the busy timeout when it loads: geodata.spatialite restores it.)
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
 SPATIALITE_LIBRARY_PATH = env.str("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # gis.W001: Debian 12 ships GDAL 3.6, which cannot block file/network access from
@@ -144,6 +152,8 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+# EMAIL_URL=filemail:// writes each e-mail to a file in EMAIL_FILE_PATH (local testing).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mails"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tout Près <ne-pas-repondre@localhost>")
 
 # Production hardening: on whenever DEBUG is off, so `check --deploy` is clean.

@@ -13,10 +13,13 @@ class GeodataConfig(AppConfig):
     verbose_name = _("Territoires et géographie")
 
     def ready(self):
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
         from . import checks  # noqa: F401  (registers the system checks)
-        from .spatialite import repair_after_migrate
+        from .spatialite import repair_after_migrate, restore_busy_timeout
+
+        connection_created.connect(restore_busy_timeout, dispatch_uid="geodata.busy_timeout")
 
         # Not bound to this app's migrations: any app's table rebuild can drop an index.
         post_migrate.connect(repair_after_migrate, dispatch_uid="geodata.repair_spatial_indexes")

@@ -48,3 +48,13 @@ def repair_spatial_indexes(using: str = "default") -> list[str]:
 
 def repair_after_migrate(sender, using="default", **kwargs):
     repair_spatial_indexes(using)
+
+
+def restore_busy_timeout(sender, connection, **kwargs):
+    """Loading mod_spatialite resets SQLite's busy timeout to 5 s, after Django applied the
+    configured one: concurrent writers then fail with "database is locked" under load
+    (bench/registrations.py). Apply the configured timeout again once the library is in."""
+    if connection.vendor != "sqlite":
+        return
+    seconds = connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)
+    connection.connection.execute(f"PRAGMA busy_timeout = {int(float(seconds) * 1000)}")

@@ -177,8 +177,9 @@ def owner_step(request, pk, step):
     )
 
 
-@transaction.atomic
 def _save_step(request, actor, step, form, formsets):
+    # Geocoding and e-mail happen outside the transaction: on SQLite a transaction holds
+    # the only write lock, and a slow network call must not make every other writer wait.
     user = request.user if request.user.is_authenticated else None
     if step.slug == "envoi":
         if missing(actor):
@@ -189,30 +190,35 @@ def _save_step(request, actor, step, form, formsets):
         services.submit(actor, request.user)
         return redirect("directory:owner-submitted", actor.pk)
     placed = False
+    request_made = None
     if form is not None:
         actor = form.save(commit=False)
         if step.slug == "ou":
             placed = _save_place(request, form, actor)
-        categories = form.cleaned_data.get("categories") if "categories" in form.fields else None
-        request_made = save_owner_changes(actor, form, user, categories)
-        if hasattr(form, "save_m2m"):
-            # categories go through the review rules above; the other relations are live.
+    with transaction.atomic():
+        if form is not None:
+            categories = (
+                form.cleaned_data.get("categories") if "categories" in form.fields else None
+            )
+            request_made = save_owner_changes(actor, form, user, categories)
+            # Categories go through the review rules above; the other relations are live.
             for name in ("labels", "sale_modes"):
                 if name in form.cleaned_data:
                     getattr(actor, name).set(form.cleaned_data[name])
-        if request_made:
-            services.notify_moderators(actor, change=True)
-            messages.info(
-                request,
-                _(
-                    "Modification envoyée à l'équipe : le nom, le type, la position et les produits sont vérifiés avant publication."
-                ),
-            )
-    for formset in formsets.values():
-        formset.instance = actor
-        formset.save()
-        if formset.has_changed() and actor.status == ModerationStatus.PUBLISHED:
-            log(actor, Event.LIVE_UPDATE, by=user, details={"fields": [formset.prefix]})
+        for formset in formsets.values():
+            formset.instance = actor
+            formset.save()
+            if formset.has_changed() and actor.status == ModerationStatus.PUBLISHED:
+                log(actor, Event.LIVE_UPDATE, by=user, details={"fields": [formset.prefix]})
+    if request_made:
+        services.notify_moderators(actor, change=True)
+        messages.info(
+            request,
+            _(
+                "Modification envoyée à l'équipe : le nom, le type, la position et les "
+                "produits sont vérifiés avant publication."
+            ),
+        )
     if placed:
         messages.info(
             request, _("Vérifiez le repère sur la carte : déplacez-le si besoin, puis continuez.")
