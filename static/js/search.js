@@ -67,12 +67,20 @@ if (window.L) {
   L.tileLayer(config.tilesUrl, { attribution: config.tilesAttribution, maxZoom: 19 }).addTo(map);
 
   const markers = new Map();
+  const held = { hover: null, focus: null, popup: null }; // see highlight() below
   const bounds = [];
   for (const feature of features) {
     const [lon, lat] = feature.geometry.coordinates;
     const p = feature.properties;
     // Out of the tab order: the list is the keyboard's way through the results.
-    const marker = L.marker([lat, lon], { icon: pin(p.kind), keyboard: false, title: p.name, riseOnHover: true }).addTo(map);
+    const marker = L.marker([lat, lon], { icon: pin(p.kind), keyboard: false, title: p.name, riseOnHover: true });
+    // Leaflet creates the icon element only once the map has a view, and again if the
+    // marker is re-added: give it the current highlight whenever that happens.
+    marker.on("add", () => {
+      const element = marker.getElement();
+      if (element) element.classList.toggle("highlighted", Object.values(held).includes(String(p.id)));
+    });
+    marker.addTo(map);
     const popup = document.createElement("div");
     const link = document.createElement("a");
     link.href = p.url;
@@ -97,7 +105,6 @@ if (window.L) {
   // What is highlighted, by source: the pointer, the keyboard focus and an open popup each
   // hold at most one result, so the pointer leaving a marker (or a scroll moving one under
   // it) never undoes what the keyboard is showing.
-  const held = { hover: null, focus: null, popup: null };
   function highlight(source, id) {
     const before = new Set(Object.values(held));
     held[source] = id === null ? null : String(id);

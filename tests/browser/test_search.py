@@ -1,11 +1,13 @@
 """The consumer journey in a real browser: place, filters, list and map, URL state, keyboard."""
 
 import datetime
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from directory.models import Actor, ActorKind, Category, ModerationStatus, OpeningSlot
 from geodata.models import Commune
@@ -126,14 +128,15 @@ def test_keyboard_only_from_search_to_listing(page, live_server, directory):
     # Focus in the list highlights the item and its marker (map and list in sync).
     assert "highlighted" in page.locator(".result", has=link).get_attribute("class")
     marker = page.locator('.leaflet-marker-icon.marker[title="Rucher d\'Olivet"]')
-    assert "highlighted" in marker.get_attribute("class")
-    assert page.locator(".leaflet-marker-icon.marker.highlighted").count() == 1
+    expect(marker).to_have_class(re.compile(r"\bhighlighted\b"))
+    highlighted = page.locator(".leaflet-marker-icon.marker.highlighted")
+    expect(highlighted).to_have_count(1)
     # The pointer passing over another result and away does not undo the keyboard's highlight.
     page.hover(".result >> nth=0")
-    assert page.locator(".leaflet-marker-icon.marker.highlighted").count() == 2
+    expect(highlighted).to_have_count(2)
     page.mouse.move(0, 0)
-    assert page.locator(".leaflet-marker-icon.marker.highlighted").count() == 1
-    assert "highlighted" in marker.get_attribute("class")
+    expect(highlighted).to_have_count(1)
+    expect(marker).to_have_class(re.compile(r"\bhighlighted\b"))
     page.keyboard.press("Enter")
     page.wait_for_url("**/acteurs/rucher-dolivet/")
     assert page.locator("h1").inner_text() == "Rucher d'Olivet"
