@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,24 +18,10 @@ class ReviewQuerySet(models.QuerySet):
         return self.filter(status=RequestStatus.PENDING)
 
 
-class ChangeRequest(models.Model):
-    """Changes to the reviewed fields of a published listing (name, kind, position,
-    categories), waiting for a moderator while the public keeps seeing the old values."""
+class Decided(models.Model):
+    """A request a moderator accepts or refuses, with who, when and why."""
 
-    actor = models.ForeignKey(
-        "Actor", on_delete=models.CASCADE, related_name="change_requests", verbose_name=_("fiche")
-    )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("demandée par"),
-    )
     created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
-    # JSON snapshots of the reviewed fields only (see directory.moderation.review).
-    before = models.JSONField(_("avant"), default=dict)
-    after = models.JSONField(_("après"), default=dict)
     status = models.CharField(
         _("statut"),
         max_length=20,
@@ -56,6 +43,33 @@ class ChangeRequest(models.Model):
     objects = ReviewQuerySet.as_manager()
 
     class Meta:
+        abstract = True
+
+    def decide(self, moderator, status: str, reason: str = "") -> None:
+        self.status, self.decided_by, self.reason = status, moderator, reason
+        self.decided_at = timezone.now()
+        self.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+
+
+class ChangeRequest(Decided):
+    """Changes to the reviewed fields of a published listing (name, kind, position,
+    categories), waiting for a moderator while the public keeps seeing the old values."""
+
+    actor = models.ForeignKey(
+        "Actor", on_delete=models.CASCADE, related_name="change_requests", verbose_name=_("fiche")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("demandée par"),
+    )
+    # JSON snapshots of the reviewed fields only (see directory.moderation.review).
+    before = models.JSONField(_("avant"), default=dict)
+    after = models.JSONField(_("après"), default=dict)
+
+    class Meta:
         verbose_name = _("modification à valider")
         verbose_name_plural = _("modifications à valider")
         ordering = ["created_at", "pk"]
@@ -64,7 +78,7 @@ class ChangeRequest(models.Model):
         return f"{self.actor} ({self.get_status_display()})"
 
 
-class Claim(models.Model):
+class Claim(Decided):
     """ "This is me": someone asks to become the owner of an existing listing."""
 
     actor = models.ForeignKey(
@@ -77,26 +91,6 @@ class Claim(models.Model):
         verbose_name=_("demandeur"),
     )
     message = models.TextField(_("message"), max_length=2000, blank=True)
-    created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
-    status = models.CharField(
-        _("statut"),
-        max_length=20,
-        choices=RequestStatus.choices,
-        default=RequestStatus.PENDING,
-        db_index=True,
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("décidée par"),
-    )
-    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
-    reason = models.TextField(_("motif"), blank=True)
-
-    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("demande de rattachement")

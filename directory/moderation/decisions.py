@@ -64,9 +64,7 @@ def claim(actor: Actor, user, message: str) -> Claim:
 
 @transaction.atomic
 def decide_claim(made: Claim, moderator, accept: bool, reason: str = "") -> None:
-    made.status = RequestStatus.APPROVED if accept else RequestStatus.REJECTED
-    made.decided_by, made.decided_at, made.reason = moderator, timezone.now(), reason
-    made.save()
+    made.decide(moderator, RequestStatus.APPROVED if accept else RequestStatus.REJECTED, reason)
     actor = made.actor
     if accept:
         actor.owner = made.user

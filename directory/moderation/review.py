@@ -102,15 +102,11 @@ def approve_change(request: ChangeRequest, moderator, reason: str = "") -> None:
     actor._change_reason = "change request approved"
     actor.save()
     actor.categories.set(Category.objects.filter(slug__in=request.after["categories"]))
-    request.status, request.decided_by = RequestStatus.APPROVED, moderator
-    request.decided_at, request.reason = timezone.now(), reason
-    request.save()
+    request.decide(moderator, RequestStatus.APPROVED, reason)
     log(actor, Event.CHANGE_APPROVED, by=moderator, reason=reason)
 
 
 @transaction.atomic
 def reject_change(request: ChangeRequest, moderator, reason: str) -> None:
-    request.status, request.decided_by = RequestStatus.REJECTED, moderator
-    request.decided_at, request.reason = timezone.now(), reason
-    request.save()
+    request.decide(moderator, RequestStatus.REJECTED, reason)
     log(request.actor, Event.CHANGE_REJECTED, by=moderator, reason=reason)

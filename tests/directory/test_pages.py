@@ -62,6 +62,14 @@ def test_results_in_another_departement_or_region_are_flagged(client, make_actor
     assert "Dans une autre région : Yonne" in html
 
 
+def test_large_ids_are_written_without_thousand_separators(client, make_actor):
+    # French number formatting would write 12345 as "12 345" and break the list-map link.
+    make_actor(pk=12345, name="Ferme 12345", lat=47.9, lon=1.9)
+    html = client.get("/", {"near": "47.9,1.9", "radius": 5}).content.decode()
+    assert 'id="result-12345" data-id="12345"' in html
+    assert '"id": 12345' in html  # the map's features
+
+
 def test_search_errors_are_shown_and_keep_the_input(client, farm):
     response = client.get("/", {"where": "Zzqxwville", "q": "miel", "radius": "500"})
     html = response.content.decode()
