@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +18,7 @@ from sesame.utils import get_user
 
 from geodata.geocoding import geocode
 
-from ..models import Actor, ActorKind, ModerationStatus
+from ..models import Actor, ActorKind, ChangeRequest, ModerationStatus
 from ..models.moderation import Event
 from ..moderation.duplicates import find_duplicates
 from ..moderation.log import log
@@ -275,6 +276,17 @@ def link_request(request):
     return render(request, "owner/link_request.html", {"form": form})
 
 
+def owned_listings(user):
+    """The user's listings for their page, pending changes attached (no query per listing)."""
+    pending = ChangeRequest.objects.pending()
+    return (
+        Actor.objects.filter(owner=user)
+        .exclude(status=ModerationStatus.ARCHIVED)
+        .select_related("commune")
+        .prefetch_related(Prefetch("change_requests", pending, to_attr="pending_changes"))
+    )
+
+
 def owner_home(request):
     if not request.user.is_authenticated:
         drafts = Actor.objects.filter(
@@ -289,15 +301,14 @@ def owner_home(request):
         return redirect(
             reverse("directory:owner-link") + "?next=" + reverse("directory:owner-home")
         )
-    actors = (
-        Actor.objects.filter(owner=request.user)
-        .exclude(status=ModerationStatus.ARCHIVED)
-        .select_related("commune")
-    )
     return render(
         request,
         "owner/home.html",
-        {"actors": actors, "closure_form": ClosureForm(), "edit_steps": EDITABLE},
+        {
+            "actors": owned_listings(request.user),
+            "closure_form": ClosureForm(),
+            "edit_steps": EDITABLE,
+        },
     )
 
 
@@ -331,7 +342,7 @@ def owner_closure(request, pk):
     actor = owned(request, pk)
     form = ClosureForm(request.POST)
     if not form.is_valid():
-        actors = Actor.objects.filter(owner=request.user).exclude(status=ModerationStatus.ARCHIVED)
+        actors = owned_listings(request.user)
         return render(
             request,
             "owner/home.html",

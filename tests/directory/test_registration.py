@@ -379,6 +379,8 @@ def test_moving_the_pin_goes_back_to_review_and_the_public_keeps_the_old_one(
     actor.refresh_from_db()
     assert actor.location.equals_exact(old, 1e-9)
     change = ChangeRequest.objects.get(actor=actor, status="pending")
+    home = unescape(client.get(reverse("directory:owner-home")).content.decode())
+    assert "Une modification attend la validation de l'équipe." in home
     assert change.before["location"] == [round(old.x, 6), round(old.y, 6)]
     assert change.after["location"] == [1.91, 47.86]
     client.logout()
