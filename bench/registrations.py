@@ -214,7 +214,15 @@ def main():
     listings, distinct, submitted, with_categories = map(
         int, check.stdout.strip().splitlines()[-1].split()
     )
-    sent = len(list(mails.glob("*"))) if mails.exists() else 0
+    # Django's file backend appends each message and a line of 79 dashes to a file named by
+    # the second and the connection: two messages may share a file, so count messages.
+    separator = "-" * 79
+    sent = sum(
+        1
+        for path in (mails.glob("*") if mails.exists() else [])
+        for line in path.read_text(errors="replace").splitlines()
+        if line == separator
+    )
     n = args.registrations
     print(
         f"backend={env['DATABASE_URL'].split(':')[0]} registrations={n} concurrent "

@@ -358,3 +358,25 @@ def test_moderation_log_is_read_only_in_the_admin(client, people, listing):
     event.refresh_from_db()
     assert event.reason == ""
     assert json.loads(json.dumps(event.details)) == {}
+
+
+def test_history_lists_versions_and_a_version_can_be_restored(client, people, listing):
+    as_(client, people, "owner_a").post(*owner_routes(listing)["edit contacts"])
+    listing.refresh_from_db()
+    assert listing.phone == "01 00 00 00 00"
+    versions = listing.history.order_by("history_date", "history_id")
+    first, latest = versions.first(), versions.last()
+    assert latest.history_user == people["owner_a"] and first.phone == ""
+    people["moderator"].is_staff = True  # staff status: moderators use the admin's history
+    people["moderator"].save()
+    as_(client, people, "moderator")
+    page = client.get(reverse("admin:directory_actor_history", args=[listing.pk]))
+    assert page.status_code == 200
+    revert = reverse("admin:directory_actor_simple_history", args=[listing.pk, first.history_id])
+    assert revert in page.content.decode()
+    assert client.get(revert).status_code == 200  # the form to restore that version
+    # What the form's "save" does: the old version becomes the listing again.
+    first.instance.save()
+    listing.refresh_from_db()
+    assert listing.phone == ""
+    assert listing.history.count() == versions.count()  # and the restore is a version too
