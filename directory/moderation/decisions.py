@@ -1,5 +1,11 @@
-"""Moderators' decisions on new listings, claims and merges; each is logged and e-mailed."""
+"""Moderators' decisions on new listings, claims and merges; each is logged and e-mailed.
 
+E-mails leave after the transaction: on SQLite a transaction holds the only write lock, and
+an SMTP exchange must not make every other writer wait.
+"""
+
+from django.apps import apps
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,28 +25,28 @@ def _tell_owner(actor, template, context=None):
             {
                 "actor": actor,
                 "link": services.link(owner, reverse("directory:owner-home")),
-                "public_url": services.settings.TOUTPRES_SITE_URL + actor.get_absolute_url(),
+                "public_url": settings.TOUTPRES_SITE_URL + actor.get_absolute_url(),
                 **(context or {}),
             },
         )
 
 
-@transaction.atomic
 def approve(actor: Actor, moderator, reason: str = "") -> None:
-    actor.status = ModerationStatus.PUBLISHED
-    actor.confirmed_at = actor.confirmed_at or timezone.now()
-    actor._change_reason = "approved"
-    actor.save()
-    log(actor, Event.APPROVED, by=moderator, reason=reason)
+    with transaction.atomic():
+        actor.status = ModerationStatus.PUBLISHED
+        actor.confirmed_at = actor.confirmed_at or timezone.now()
+        actor._change_reason = "approved"
+        actor.save()
+        log(actor, Event.APPROVED, by=moderator, reason=reason)
     _tell_owner(actor, "listing_approved", {"reason": reason})
 
 
-@transaction.atomic
 def reject(actor: Actor, moderator, reason: str) -> None:
-    actor.status = ModerationStatus.REJECTED
-    actor._change_reason = "rejected"
-    actor.save()
-    log(actor, Event.REJECTED, by=moderator, reason=reason)
+    with transaction.atomic():
+        actor.status = ModerationStatus.REJECTED
+        actor._change_reason = "rejected"
+        actor.save()
+        log(actor, Event.REJECTED, by=moderator, reason=reason)
     _tell_owner(actor, "listing_rejected", {"reason": reason})
 
 
@@ -62,22 +68,22 @@ def claim(actor: Actor, user, message: str) -> Claim:
     return made
 
 
-@transaction.atomic
 def decide_claim(made: Claim, moderator, accept: bool, reason: str = "") -> None:
-    made.decide(moderator, RequestStatus.APPROVED if accept else RequestStatus.REJECTED, reason)
     actor = made.actor
-    if accept:
-        actor.owner = made.user
-        actor.save(update_fields=["owner", "updated_at"])
-        log(
-            actor,
-            Event.CLAIM_APPROVED,
-            by=moderator,
-            reason=reason,
-            details={"owner": made.user.email},
-        )
-    else:
-        log(actor, Event.CLAIM_REJECTED, by=moderator, reason=reason)
+    with transaction.atomic():
+        made.decide(moderator, RequestStatus.APPROVED if accept else RequestStatus.REJECTED, reason)
+        if accept:
+            actor.owner = made.user
+            actor.save(update_fields=["owner", "updated_at"])
+            log(
+                actor,
+                Event.CLAIM_APPROVED,
+                by=moderator,
+                reason=reason,
+                details={"owner": made.user.email},
+            )
+        else:
+            log(actor, Event.CLAIM_REJECTED, by=moderator, reason=reason)
     services.send(
         "claim_approved" if accept else "claim_rejected",
         made.user.email,
@@ -89,13 +95,13 @@ def decide_claim(made: Claim, moderator, accept: bool, reason: str = "") -> None
     )
 
 
-@transaction.atomic
 def attach_owner(actor: Actor, email: str, moderator) -> None:
     """Staff created the listing on someone's behalf: that person becomes its owner."""
-    owner = services.owner_for_email(email)
-    actor.owner = owner
-    actor.save(update_fields=["owner", "updated_at"])
-    log(actor, Event.OWNER_ATTACHED, by=moderator, details={"owner": owner.email})
+    with transaction.atomic():
+        owner = services.owner_for_email(email)
+        actor.owner = owner
+        actor.save(update_fields=["owner", "updated_at"])
+        log(actor, Event.OWNER_ATTACHED, by=moderator, details={"owner": owner.email})
     services.send(
         "owner_attached",
         owner.email,
@@ -146,27 +152,23 @@ def merge(duplicate: Actor, into: Actor, moderator) -> None:
     log(duplicate, Event.MERGED, by=moderator, details={"into": into.pk})
 
 
-@transaction.atomic
 def delete_for_gdpr(actor: Actor, moderator) -> None:
     """Carry out a deletion request: the listing and its files go, the log line stays."""
-    log(
-        actor,
-        Event.DELETED,
-        by=moderator,
-        details={"requested": str(actor.deletion_requested_at or "")},
-    )
-    owner = actor.owner
-    name = actor.name
-    pk = actor.pk
-    actor.delete()
-    # The history holds the private contact too: it goes with the listing (including the
-    # "deleted" version that delete() itself just recorded).
-    from django.apps import apps
-
-    versions = Actor.history.filter(id=pk)
-    apps.get_model("directory", "HistoricalActor_categories").objects.filter(
-        history__in=versions
-    ).delete()
-    versions.delete()
+    owner, name, pk = actor.owner, actor.name, actor.pk
+    with transaction.atomic():
+        log(
+            actor,
+            Event.DELETED,
+            by=moderator,
+            details={"requested": str(actor.deletion_requested_at or "")},
+        )
+        actor.delete()
+        # The history holds the private contact too: it goes with the listing (including
+        # the "deleted" version that delete() itself just recorded).
+        versions = Actor.history.filter(id=pk)
+        apps.get_model("directory", "HistoricalActor_categories").objects.filter(
+            history__in=versions
+        ).delete()
+        versions.delete()
     if owner is not None and owner.email:
         services.send("listing_deleted", owner.email, {"name": name})
