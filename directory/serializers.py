@@ -7,7 +7,7 @@ from django.utils.formats import get_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .models import Actor, ActorKind
+from .models import Actor, ActorKind, Weekday
 
 
 def hours(start, end) -> str:
@@ -52,32 +52,51 @@ def actor_url(slug: str) -> str:
     return f"{head}{slug}{tail}"
 
 
-def reached_through(link, distance_km, request=None) -> dict | None:
-    """How a producer is reached inside the radius: the place, its day and hours, a label."""
+# A reached-through link's columns, read with .values() (see link_values for a loaded link).
+LINK_VALUES = ("pk", "weekday", "starts", "ends", "place__name", "place__slug", "place__kind")
+
+
+def link_values(link) -> dict:
+    """LINK_VALUES of a loaded DistributionLink (place selected)."""
+    return {
+        "pk": link.pk,
+        "weekday": link.weekday,
+        "starts": link.starts,
+        "ends": link.ends,
+        "place__name": link.place.name,
+        "place__slug": link.place.slug,
+        "place__kind": link.place.kind,
+    }
+
+
+def reached_through(link: dict | None, distance_km, request=None, root=None) -> dict | None:
+    """How a producer is reached inside the radius: the place, its day and hours, a label.
+
+    ``link`` holds LINK_VALUES.
+    """
     if link is None:
         return None
+    if root is None:
+        root = site_root(request)
     label = _("à %(distance)s via %(place)s") % {
         "distance": km(distance_km),
-        "place": link.place.name,
+        "place": link["place__name"],
     }
-    if link.weekday is not None:
-        label += ", " + _("le %(day)s") % {"day": link.get_weekday_display()}
-    if link.starts and link.ends:
-        label += " " + hours(link.starts, link.ends)
+    if link["weekday"] is not None:
+        label += ", " + _("le %(day)s") % {"day": Weekday(link["weekday"]).label}
+    starts, ends = link["starts"], link["ends"]
+    if starts and ends:
+        label += " " + hours(starts, ends)
     return {
-        "place": link.place.name,
-        "slug": link.place.slug,
-        "url": _absolute(link.place.get_absolute_url(), request),
-        "kind": link.place.kind,
-        "weekday": link.weekday,
-        "starts": link.starts.strftime("%H:%M") if link.starts else None,
-        "ends": link.ends.strftime("%H:%M") if link.ends else None,
+        "place": link["place__name"],
+        "slug": link["place__slug"],
+        "url": root + actor_url(link["place__slug"]),
+        "kind": link["place__kind"],
+        "weekday": link["weekday"],
+        "starts": starts.strftime("%H:%M") if starts else None,
+        "ends": ends.strftime("%H:%M") if ends else None,
         "label": label,
     }
-
-
-def _absolute(url: str, request) -> str:
-    return request.build_absolute_uri(url) if request else url
 
 
 # The columns a feature is made of, read with .values() so a page builds no model instance.
@@ -122,7 +141,7 @@ def feature(row: dict, categories, distance_km=None, link=None, request=None, ro
             "phone": row["phone"],
             "distance_km": round(distance_km, 2) if distance_km is not None else None,
             "distance": km(distance_km),
-            "reached_through": reached_through(link, distance_km, request),
+            "reached_through": reached_through(link, distance_km, request, root),
             "url": root + actor_url(row["slug"]),
         },
     }
@@ -151,7 +170,7 @@ def actor_feature(actor, request=None) -> dict:
         row,
         [c.slug for c in actor.categories.all()],
         getattr(actor, "distance_km", None),
-        getattr(actor, "reached_through", None),
+        link_values(link) if (link := getattr(actor, "reached_through", None)) else None,
         request,
     )
 

@@ -4,6 +4,7 @@ from django.contrib.gis.db.models.functions import Distance, PointOnSurface
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db import models
+from django.db.models import ExpressionWrapper, F
 from django.db.models.functions import Coalesce
 
 from geodata.distance import bbox_around, validate_coordinates, validate_radius_km
@@ -87,4 +88,11 @@ class ActorQuerySet(models.QuerySet):
             .annotate(distance=Distance("location", point, spheroid=True))
             .filter(distance__lte=D(km=radius))
             .order_by("distance", "pk")
+        )
+
+    def near_metres(self, point, radius_km):
+        """``near()`` with ``metres``, the same distance as a plain number: ranking hundreds of
+        results then builds no ``Distance`` object per row."""
+        return self.near(point, radius_km).annotate(
+            metres=ExpressionWrapper(F("distance"), output_field=models.FloatField())
         )

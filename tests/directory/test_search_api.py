@@ -99,6 +99,17 @@ def test_feature_shape(client, make_actor):
     assert props["url"] == f"http://testserver/acteurs/{actor.slug}/"
 
 
+def test_feature_categories_follow_the_reference_order(client, make_actor):
+    # Read by the database in the page's own statement (RelatedSlugs): both backends must
+    # keep the reference list's order, whatever the order they were added in.
+    actor = make_actor(lat=47.86, lon=1.9)
+    ordered = list(Category.objects.order_by("position", "name")[:4])
+    actor.categories.add(*reversed(ordered))
+    make_actor(lat=47.861, lon=1.9)  # no category: an empty list, not [""] or None
+    features = get(client, near="47.86,1.9", radius=5)["features"]
+    assert [f["properties"]["categories"] for f in features] == [[c.slug for c in ordered], []]
+
+
 def test_home_based_producer_is_shown_at_the_commune(client, make_actor):
     olivet = Commune.objects.get(code="45232")
     make_actor(lat=47.84, lon=1.88, commune=olivet, location_is_approximate=True)
