@@ -3,7 +3,10 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemaps
 from django.urls import include, path
+
+from directory.sitemaps import SITEMAPS
 
 admin.site.site_header = "Tout Près — administration"
 admin.site.site_title = "Tout Près"
@@ -11,6 +14,13 @@ admin.site.site_title = "Tout Près"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("sitemap.xml", sitemaps.index, {"sitemaps": SITEMAPS}, name="sitemap-index"),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
     path("", include("directory.urls")),
 ]
 if settings.DEBUG:

@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .editorial import admin as editorial_admin  # noqa: F401 (registers the editor)
 from .models import (
     Actor,
     ActorPhoto,

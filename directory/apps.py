@@ -10,6 +10,7 @@ class DirectoryConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import photos  # noqa: F401 (connects the file clean-up on photo deletion)
+        from .editorial import images  # noqa: F401 (same for articles' images)
         from .roles import sync_roles
 
         # After contenttypes/auth have created the permissions (their handlers run first).

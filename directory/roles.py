@@ -38,8 +38,42 @@ MODERATOR_PERMISSIONS = [
     for action in ("view", "add", "change", "delete")
 ]
 
-ROLES = {MODERATORS: MODERATOR_PERMISSIONS}
-ROLE_DESCRIPTIONS = {MODERATORS: _("Équipe de communication : modération des fiches")}
+EDITORS = "Rédaction"
+CONTRIBUTORS = "Contributeurs"
+
+# Editors (communication staff) write, schedule and publish "Fenêtre sur…" and manage the
+# partners who supply content. They link listings through the public search (published
+# listings only), so they get no access to the listings themselves.
+EDITOR_PERMISSIONS = [
+    "directory.publish_article",
+    "directory.view_historicalarticle",
+] + [
+    f"directory.{action}_{model}"
+    for model in ("article", "articleimage", "partner")
+    for action in ("view", "add", "change", "delete")
+]
+
+# Contributors (partners: chambers, associations) draft articles and send them for review;
+# they only ever see their own (ArticleQuerySet.editable_by) and cannot publish. They pick
+# linked listings through the public search, so they get no access to listings.
+CONTRIBUTOR_PERMISSIONS = [
+    "directory.view_partner",
+] + [
+    f"directory.{action}_{model}"
+    for model in ("article", "articleimage")
+    for action in ("view", "add", "change", "delete")
+]
+
+ROLES = {
+    MODERATORS: MODERATOR_PERMISSIONS,
+    EDITORS: EDITOR_PERMISSIONS,
+    CONTRIBUTORS: CONTRIBUTOR_PERMISSIONS,
+}
+ROLE_DESCRIPTIONS = {
+    MODERATORS: _("Équipe de communication : modération des fiches"),
+    EDITORS: _("Équipe de communication : rédaction et publication de « Fenêtre sur… »"),
+    CONTRIBUTORS: _("Partenaires : proposent des articles, sans les publier"),
+}
 
 
 def sync_roles(**kwargs) -> None:

@@ -1,6 +1,9 @@
 from django.urls import path
 
 from . import api, layer, sheet, views
+from .editorial import api as editorial_api
+from .editorial import feeds
+from .editorial import views as editorial
 from .moderation import views as moderation
 from .registration import views as owner
 
@@ -11,6 +14,12 @@ urlpatterns = [
     path("acteurs/<slug:slug>/", views.actor_detail, name="actor-detail"),
     path("fiche/", sheet.sheet, name="sheet"),
     path("marches/", views.markets, name="markets"),
+    # "Fenêtre sur…"
+    path("fenetre-sur/", editorial.article_list, name="articles"),
+    path("fenetre-sur/atom.xml", feeds.ArticlesAtom(), name="articles-atom"),
+    path("fenetre-sur/rss.xml", feeds.ArticlesRss(), name="articles-rss"),
+    path("fenetre-sur/apercu/", editorial.markdown_preview, name="article-preview"),
+    path("fenetre-sur/<slug:slug>/", editorial.article_detail, name="article"),
     path("acteurs/<slug:slug>/revendiquer/", owner.claim, name="claim"),
     # Registration and owners' self-service
     path("inscription/", owner.register, name="register"),
@@ -44,4 +53,5 @@ urlpatterns = [
     path("api/v1/places/", api.places, name="api-places"),
     path("api/v1/layer/", layer.layer, name="api-layer"),
     path("api/v1/departements/", api.departements, name="api-departements"),
+    path("api/v1/articles/", editorial_api.articles, name="api-articles"),
 ]

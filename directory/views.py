@@ -10,8 +10,9 @@ from django.utils.translation import gettext
 
 from geodata.gazetteer import locate
 
+from .editorial.views import cards
 from .markers import legend, map_styles
-from .models import Actor, ActorKind, DistributionLink, ModerationStatus
+from .models import Actor, ActorKind, Article, DistributionLink, ModerationStatus
 from .search import Search, SearchForm, load_page
 from .serializers import actor_feature
 from .structured_data import local_business
@@ -82,8 +83,18 @@ def home(request, fixed=None, title=None):
         context.update(
             kinds=[(kind, counts.get(kind.value, 0)) for kind in ActorKind],
             total=sum(counts.values()),
+            home_articles=home_articles() if not fixed else [],
         )
     return render(request, "directory/home.html", context)
+
+
+def home_articles() -> list:
+    """ "Fenêtre sur…" on the home page: the featured article (else the latest), then the
+    latest three others."""
+    published = Article.objects.published()
+    featured = cards(published.filter(featured=True))[:1]
+    others = cards(published.exclude(pk__in=[a.pk for a in featured]))[:3]
+    return [*featured, *others]
 
 
 def markets(request):
@@ -164,6 +175,7 @@ def actor_detail(request, slug):
     )
     url = request.build_absolute_uri(actor.get_absolute_url())
     point = actor.public_location
+    articles = list(actor.articles.published().only("title", "slug", "kind", "publish_at")[:5])
     photos = [(p, request.build_absolute_uri(p.image.url)) for p in actor.photos.all()]
     return render(
         request,
@@ -172,6 +184,7 @@ def actor_detail(request, slug):
             "actor": actor,
             "canonical_url": url,
             "photos": photos,
+            "articles": articles,
             "today": timezone.localdate(),
             "jsonld": local_business(actor, url, [absolute for _, absolute in photos]),
             "map_config": {

@@ -1,5 +1,6 @@
 from .actor import Actor, unique_slug
 from .choices import ActorKind, ModerationStatus, Weekday
+from .editorial import Article, ArticleImage, ArticleKind, ArticleState, ArticleStatus, Partner
 from .links import DistributionLink
 from .market import MarketAuthorisation
 from .moderation import ChangeRequest, Claim, Event, ModerationEvent, RequestStatus
@@ -11,6 +12,12 @@ __all__ = [
     "Actor",
     "ActorPhoto",
     "ActorKind",
+    "Article",
+    "ArticleImage",
+    "ArticleKind",
+    "ArticleState",
+    "ArticleStatus",
+    "Partner",
     "Category",
     "ChangeRequest",
     "Claim",

@@ -1,0 +1,1 @@
+""" "Fenêtre sur…": articles, their rendering, public pages, feeds, editor and API."""
