@@ -15,6 +15,7 @@ from .models import (
     ChangeRequest,
     Claim,
     DistributionLink,
+    Event,
     Label,
     MarketAuthorisation,
     ModerationEvent,
@@ -24,6 +25,7 @@ from .models import (
     ScheduleException,
     Season,
 )
+from .moderation.log import log
 from .photos import PhotoForm, PhotoFormSet
 
 
@@ -163,6 +165,16 @@ class ActorAdmin(SimpleHistoryAdmin, LeafletGeoAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_places()
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Restoring a version from the history: kept as a new version by simple-history,
+        and written to the moderation log like every other staff decision."""
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        if request.method == "POST" and response.status_code == 302:
+            actor = Actor.objects.filter(pk=object_id).first()
+            if actor is not None:
+                log(actor, Event.RESTORED, by=request.user, details={"version": int(version_id)})
+        return response
 
     @admin.display(description=_("département"), ordering="commune__departement__code")
     def departement(self, obj):

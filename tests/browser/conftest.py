@@ -25,8 +25,11 @@ def reference_data(request):
     request.getfixturevalue("transactional_db")
     from directory.models import Category, Label, SaleMode
     from directory.reference_data import seed
+    from tests.conftest import ensure_territories
 
     seed(Category, Label, SaleMode)
+    # A previous transactional test may have flushed the territories too.
+    ensure_territories()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 import datetime
 import json
+import re
 from html import unescape
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Group
@@ -380,3 +382,69 @@ def test_history_lists_versions_and_a_version_can_be_restored(client, people, li
     listing.refresh_from_db()
     assert listing.phone == ""
     assert listing.history.count() == versions.count()  # and the restore is a version too
+
+
+class _FormFields(HTMLParser):
+    """The values a browser would submit from the admin's change form (first form with a
+    CSRF token): inputs, checked boxes, selected options, textareas."""
+
+    def __init__(self, html):
+        super().__init__(convert_charrefs=True)
+        self.data, self._select, self._textarea, self._in_form = [], None, None, False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("method", "").lower() == "post":
+            self._in_form = True
+        if not self._in_form:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "file", "button"):
+            if attrs.get("type") in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.data.append((name, attrs.get("value", "on")))
+                return
+            self.data.append((name, attrs.get("value") or ""))
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.data.append((self._select, attrs.get("value", "")))
+        elif tag == "textarea" and name:
+            self._textarea = [name, ""]
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            self.data.append(tuple(self._textarea))
+            self._textarea = None
+        elif tag == "form":
+            self._in_form = False
+
+
+def test_restoring_a_version_from_the_admin_is_logged(client, people, listing):
+    as_(client, people, "owner_a").post(*owner_routes(listing)["edit contacts"])
+    listing.refresh_from_db()
+    assert listing.phone == "01 00 00 00 00"
+    first = listing.history.order_by("history_date", "history_id").first()
+    people["moderator"].is_staff = True
+    people["moderator"].save()
+    as_(client, people, "moderator")
+    revert = reverse("admin:directory_actor_simple_history", args=[listing.pk, first.history_id])
+    form = _FormFields(client.get(revert).content.decode())
+    data = {}
+    for name, value in form.data:
+        data.setdefault(name, []).append(value)
+    response = client.post(revert, data)
+    errors = re.findall(r"<ul class=\"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S)
+    assert response.status_code == 302, errors
+    listing.refresh_from_db()
+    assert listing.phone == ""  # the old version is the listing again
+    event = ModerationEvent.objects.filter(actor=listing, action=Event.RESTORED).get()
+    assert event.by == people["moderator"] and event.details == {"version": first.history_id}
+    assert listing.history.first().history_user == people["moderator"]
