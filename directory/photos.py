@@ -73,6 +73,11 @@ def normalise(upload) -> ContentFile:
     return ContentFile(out.getvalue(), name="photo.jpg")
 
 
+def normalise_if_new(value):
+    """A fresh upload normalised; a file already stored (the form's initial value) kept."""
+    return normalise(value) if isinstance(value, UploadedFile) else value
+
+
 class PhotoForm(forms.ModelForm):
     """Used by the admin and by owners: every new upload goes through normalise()."""
 
@@ -81,10 +86,7 @@ class PhotoForm(forms.ModelForm):
         fields = ["image", "alt_text", "credit", "position"]
 
     def clean_image(self):
-        image = self.cleaned_data.get("image")
-        if isinstance(image, UploadedFile):
-            return normalise(image)
-        return image
+        return normalise_if_new(self.cleaned_data.get("image"))
 
 
 class PhotoFormSet(forms.BaseInlineFormSet):

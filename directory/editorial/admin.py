@@ -14,18 +14,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from .. import clock
 from ..models import Actor
 from ..models.editorial import Article, ArticleImage, ArticleStatus, Partner
-from ..photos import normalise
+from ..photos import normalise_if_new
 from .images import refresh_article_images
 from .widgets import ActorPicker
-
-
-def clean_upload(upload):
-    """Re-encode a new upload (checked, upright, no metadata); keep a stored file as is."""
-    if upload and hasattr(upload, "content_type"):  # a fresh upload, not the stored file
-        clean = normalise(upload)
-        clean.name = "image.jpg"
-        return clean
-    return upload
 
 
 class ArticleImageForm(forms.ModelForm):
@@ -34,7 +25,7 @@ class ArticleImageForm(forms.ModelForm):
         fields = ["image", "alt_text", "credit", "position"]
 
     def clean_image(self):
-        return clean_upload(self.cleaned_data.get("image"))
+        return normalise_if_new(self.cleaned_data.get("image"))
 
 
 class ArticleImageInline(admin.TabularInline):
@@ -72,7 +63,7 @@ class ArticleForm(forms.ModelForm):
             ]
 
     def clean_cover(self):
-        return clean_upload(self.cleaned_data.get("cover"))
+        return normalise_if_new(self.cleaned_data.get("cover"))
 
     def clean(self):
         data = super().clean()
