@@ -17,18 +17,23 @@ class ActorPicker(forms.SelectMultiple):
         js = ["editorial/actor-picker.js"]
         css = {"all": ["editorial/editor.css"]}
 
+    @staticmethod
+    def chosen_ids(value) -> list[int]:
+        # A form sent back with errors carries the raw POST values: a crafted "abc" must
+        # re-render the form, not crash the query.
+        return [int(v) for v in (value or []) if str(v).isdigit()]
+
     def optgroups(self, name, value, attrs=None):
-        chosen = {str(v) for v in value if v}
-        self.choices.queryset = self.choices.queryset.filter(pk__in=chosen)
+        self.choices.queryset = self.choices.queryset.filter(pk__in=self.chosen_ids(value))
         return super().optgroups(name, value, attrs)
 
     def render(self, name, value, attrs=None, renderer=None):
         attrs = dict(attrs or {})
         select_id = attrs.get("id", f"id_{name}")
         select = super().render(name, value, {**attrs, "hidden": True}, renderer)
-        chosen = self.choices.queryset.filter(
-            pk__in=[v for v in (value or []) if v]
-        ).select_related("commune")
+        chosen = self.choices.queryset.filter(pk__in=self.chosen_ids(value)).select_related(
+            "commune"
+        )
         items = format_html_join(
             "",
             '<li data-id="{}"><span>{}</span> <small>{}</small> '

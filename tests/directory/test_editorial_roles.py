@@ -199,3 +199,13 @@ def test_editors_get_only_editorial_permissions(people):
     assert contributor.has_perm("directory.add_article")
     assert not contributor.has_perm("directory.publish_article")
     assert not people["moderator"].has_perm("directory.add_article")
+
+
+def test_a_crafted_linked_listing_id_is_a_form_error_not_a_crash(client, people):
+    login(client, people, "editor")
+    response = client.post(
+        reverse("admin:directory_article_add"), {**form_data(slug="x"), "actors": ["abc", "99999"]}
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert "errorlist" in response.content.decode()
+    assert not Article.objects.filter(slug="x").exists()
