@@ -7,10 +7,11 @@ Fills the database if needed (import_territories --all, demo_data --all --size N
 in one run:
   api       median latency of GET /api/v1/actors/?near=…&radius=30 through the whole Django
             stack (middleware, URL routing, validation, search, serialisation, JSON)
-  raw       median latency of the SQL that the search queryset emits, run directly
-  all SQL   median time of every SQL statement the API request emits, replayed directly
-            (search, reached-through links, page rows, categories): what is left of the
-            API's time is Django and Python
+  raw       median latency of the SQL that the search emits for that page (one statement:
+            ranking, count, rows, categories, reached-through links), run directly
+  near      the bare proximity query (Search.filtered().near()), for reference
+  all SQL   median time of every SQL statement the API request emits, replayed directly:
+            what is left of the API's time is Django and Python
   payload   gzip bytes of the map layer for the initial view of the region (zoom 8) against
             an all-at-once GeoJSON of the published directory
 Results are printed and written to var/bench/<backend>-<size>.json (bench/report.py
@@ -43,7 +44,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from directory.api import PAGE_SIZE  # noqa: E402
 from directory.models import Actor  # noqa: E402
+from directory.ranking import page_statement  # noqa: E402
 from directory.search import Search  # noqa: E402
 from directory.serializers import FEATURE_VALUES, feature  # noqa: E402
 from geodata.models import Commune, Departement  # noqa: E402
@@ -101,7 +104,18 @@ def main():
         assert response.status_code == 200, response.content[:200]
         return response
 
-    def raw(centre):
+    def statement(centre):
+        point = Point(centre[1], centre[0], srid=4326)
+        return page_statement(Search(point=point, radius_km=RADIUS), 0, PAGE_SIZE)[:2]
+
+    def raw(prepared):
+        # Only the execution is timed: building the statement is Django's share of the API.
+        sql, params = prepared
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def near(centre):
         point = Point(centre[1], centre[0], srid=4326)
         sql, params = (
             Search(point=point, radius_km=RADIUS)
@@ -126,9 +140,12 @@ def main():
                 cursor.fetchall()
 
     api(centres[0])  # warm-up: imports, caches
-    raw(centres[0])
+    prepared = [statement(c) for c in centres]
+    raw(prepared[0])
+    near(centres[0])
     replay = [statements(c) for c in centres]
-    t_raw = timed(raw, centres)
+    t_raw = timed(raw, prepared)
+    t_near = timed(near, centres)
     t_all = timed(raw_all, replay)
     t_api = timed(api, centres)
     found = statistics.median(json.loads(api(c).content)["count"] for c in centres[:5])
@@ -179,6 +196,8 @@ def main():
         "api_ms": round(t_api * 1000, 2),
         "raw_ms": round(t_raw * 1000, 2),
         "api_to_raw": round(t_api / t_raw, 2),
+        "near_ms": round(t_near * 1000, 2),
+        "api_to_near": round(t_api / t_near, 2),
         "statements": statistics.median(len(r) for r in replay),
         "all_sql_ms": round(t_all * 1000, 2),
         "api_to_all_sql": round(t_api / t_all, 2),
@@ -193,7 +212,8 @@ def main():
         f"backend={result['backend']} actors={result['actors']} radius={RADIUS} km queries={len(centres)} "
         f"median results={found:g}\n"
         f"  api      median {result['api_ms']:9.2f} ms   ratio to raw {result['api_to_raw']:6.2f}\n"
-        f"  raw SQL  median {result['raw_ms']:9.2f} ms   (the search query)\n"
+        f"  raw SQL  median {result['raw_ms']:9.2f} ms   (the statement the search emits for the page)\n"
+        f"  near     median {result['near_ms']:9.2f} ms   (the bare proximity query)   api ratio {result['api_to_near']:6.2f}\n"
         f"  all SQL  median {result['all_sql_ms']:9.2f} ms   ({result['statements']:g} statements "
         f"of the request replayed)   api ratio {result['api_to_all_sql']:6.2f}\n"
         f"  layer (region view, gzip) {layer_gz:,} B   all-at-once GeoJSON (gzip) {all_gz:,} B   "

@@ -1,8 +1,8 @@
 """Public read-only JSON API (v1): actor search as GeoJSON, and place lookup."""
 
 import hashlib
+import math
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.utils.http import quote_etag
 from django.views.decorators.cache import cache_control
@@ -12,7 +12,7 @@ from djgeojson.serializers import Serializer as GeoJSONSerializer
 from geodata import gazetteer
 from geodata.models import Departement
 
-from .search import Search, SearchForm, load_features
+from .search import Search, SearchForm, feature_page
 from .serializers import commune_json
 
 PAGE_SIZE = 100
@@ -36,19 +36,18 @@ def actors(request):
     search = Search.from_form(form)
     if form.errors:  # an unknown place
         return bad_request(form.errors)
-    results = search.results()
-    paginator = Paginator(results, PAGE_SIZE)
-    page = paginator.get_page(form.cleaned_data.get("page") or 1)
-    if form.cleaned_data.get("page") and form.cleaned_data["page"] > paginator.num_pages:
-        return bad_request({"page": [f"Page hors limites (1 à {paginator.num_pages})."]})
-    start = page.start_index() - 1 if results else 0
+    number = form.cleaned_data.get("page") or 1
+    features, count = feature_page(search, number, PAGE_SIZE, request)
+    pages = max(1, math.ceil(count / PAGE_SIZE))
+    if number > pages:
+        return bad_request({"page": [f"Page hors limites (1 à {pages})."]})
     return JsonResponse(
         {
             "type": "FeatureCollection",
-            "features": load_features(results, start, page.end_index(), request),
-            "count": paginator.count,
-            "page": page.number,
-            "pages": paginator.num_pages,
+            "features": features,
+            "count": count,
+            "page": number,
+            "pages": pages,
         },
         json_dumps_params={"ensure_ascii": False},
     )

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from geodata.distance import validate_coordinates
@@ -24,6 +25,7 @@ from .models import (
     SaleMode,
 )
 from .models.expressions import RelatedSlugs
+from .ranking import page_rows, ranked
 from .schedule import WEEKDAYS, open_at, open_on, paris_now
 from .serializers import FEATURE_VALUES, LINK_VALUES, feature, site_root
 
@@ -219,52 +221,10 @@ class Search:
     def results(self) -> list["Result"]:
         """Ranked results: nearest first around a point (with actors reached through a
         market or pick-up point inside the radius), else alphabetical."""
-        qs = self.filtered()
         if self.point is None:
-            return [
-                Result(pk, None) for pk in qs.order_by("name", "pk").values_list("pk", flat=True)
-            ]
-        rows = qs.near_metres(self.point, self.radius_km).values_list("pk", "metres", "kind")
-        direct = {pk: m / 1000 for pk, m, _ in rows}
-        results = [Result(pk, km) for pk, km in direct.items()]
-        place_kinds = ActorKind.places()
-        unfiltered = self.is_unfiltered()
-        if unfiltered:
-            # Every published actor in range is in ``direct``: the places are among them.
-            places = {pk: m / 1000 for pk, m, kind in rows if kind in place_kinds}
-        else:
-            places = {
-                pk: m / 1000
-                for pk, m in Actor.objects.published()
-                .filter(kind__in=place_kinds)
-                .near_metres(self.point, self.radius_km)
-                .values_list("pk", "metres")
-            }
-        if places:
-            # Links to the places in range first (a short, indexed list), then keep the
-            # actors that pass the filters: far cheaper than joining the filtered set.
-            # (Joining the actor table here, even for its status alone, lets SQLite's planner
-            # scan 100,000 actors: 1 s instead of 1 ms on the benchmark.)
-            links = [
-                link
-                for link in DistributionLink.objects.filter(place_id__in=places.keys()).values_list(
-                    "pk", "actor_id", "place_id"
-                )
-                if link[1] not in direct
-            ]
-            allowed = set(
-                qs.filter(pk__in={actor for _, actor, _ in links}).values_list("pk", flat=True)
-            )
-            best: dict[int, tuple[float, int]] = {}
-            for link_pk, actor_pk, place_pk in links:
-                if actor_pk not in allowed:
-                    continue
-                km = places[place_pk]
-                if actor_pk not in best or (km, link_pk) < best[actor_pk]:
-                    best[actor_pk] = (km, link_pk)
-            results += [Result(pk, km, via_link=link) for pk, (km, link) in best.items()]
-        results.sort(key=lambda r: (r.distance_km, r.via_link is not None, r.pk))
-        return results
+            qs = self.filtered().order_by("name", "pk")
+            return [Result(pk, None) for pk in qs.values_list("pk", flat=True)]
+        return [Result(pk, metres / 1000, via_link=via) for pk, metres, via in ranked(self)]
 
 
 @dataclass
@@ -331,3 +291,30 @@ def load_features(results: list[Result], start: int, stop: int, request=None) ->
         )
         for r in page
     ]
+
+
+def feature_page(search: Search, number: int, size: int, request=None) -> tuple[list[dict], int]:
+    """Page ``number`` (from 1) of a search as GeoJSON features, with the number of results.
+
+    Around a point, the ranking, the count, the rows and their links come from one statement
+    (``ranking.page_rows``); without one, results are alphabetical and paged in Python.
+    """
+    start = (number - 1) * size
+    if search.point is None:
+        results = search.results()
+        return load_features(results, start, start + size, request), len(results)
+    rows, links, total = page_rows(search, start, size)
+    root, language = site_root(request), get_language() or ""
+    features = [
+        feature(
+            row,
+            (row["category_slugs"] or "").split(),
+            row["metres"] / 1000,
+            link,
+            request,
+            root,
+            language,
+        )
+        for row, link in zip(rows, links, strict=True)
+    ]
+    return features, total

@@ -24,14 +24,15 @@ def _decimal_separator(language: str) -> str:
     return get_format("DECIMAL_SEPARATOR", language)
 
 
-def km(value: float | None) -> str:
+def km(value: float | None, language: str | None = None) -> str:
     """A distance as people read it: "800 m", "3,2 km", "42 km" (decimal comma in French)."""
     if value is None:
         return ""
     if value < 1:
         return f"{int(round(value * 1000, -1))} m"
     if value < 10:
-        return f"{value:.1f}".replace(".", _decimal_separator(get_language() or "fr")) + " km"
+        separator = _decimal_separator(language or get_language() or "fr")
+        return f"{value:.1f}".replace(".", separator) + " km"
     return f"{round(value)} km"
 
 
@@ -118,13 +119,18 @@ def site_root(request) -> str:
     return request.build_absolute_uri("/")[:-1] if request is not None else ""
 
 
-def feature(row: dict, categories, distance_km=None, link=None, request=None, root=None) -> dict:
+def feature(
+    row: dict, categories, distance_km=None, link=None, request=None, root=None, language=None
+) -> dict:
     """One actor as a GeoJSON Feature, from FEATURE_VALUES (public position, see public_location).
 
-    ``root`` is site_root(request), computed once by callers that serialise a whole page.
+    ``root`` (site_root(request)) and ``language`` are computed once by callers that serialise
+    a whole page: asking for the active language twice per feature cost a tenth of a page.
     """
     if root is None:
         root = site_root(request)
+    if language is None:
+        language = get_language() or ""
     return {
         "type": "Feature",
         "id": row["pk"],
@@ -134,13 +140,13 @@ def feature(row: dict, categories, distance_km=None, link=None, request=None, ro
             "slug": row["slug"],
             "name": row["name"],
             "kind": row["kind"],
-            "kind_label": _kind_labels(get_language() or "")[row["kind"]],
+            "kind_label": _kind_labels(language)[row["kind"]],
             "categories": list(categories),
             "commune": row["commune__name"] or "",
             "departement": row["commune__departement__code"] or "",
             "phone": row["phone"],
             "distance_km": round(distance_km, 2) if distance_km is not None else None,
-            "distance": km(distance_km),
+            "distance": km(distance_km, language),
             "reached_through": reached_through(link, distance_km, request, root),
             "url": root + actor_url(row["slug"]),
         },

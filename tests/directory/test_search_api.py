@@ -290,6 +290,43 @@ def test_reached_through_a_pick_up_point(client, make_actor):
     assert names(get(client, near="47.9,1.9", radius=20, kind="producer")) == ["Voisin"]
 
 
+def test_reached_through_the_nearest_of_its_places(client, make_actor):
+    """A producer with several places in range is listed once, through the nearest one."""
+    farm = make_actor(name="Ferme lointaine", lat=47.9 + 0.54, lon=1.9)
+    far_market = make_actor(name="Marché lointain", kind=ActorKind.MARKET, lat=47.9 + 0.1, lon=1.9)
+    near_point = make_actor(name="Point proche", kind=ActorKind.PICKUP, lat=47.9 + 0.02, lon=1.9)
+    DistributionLink.objects.create(actor=farm, place=far_market, weekday=5)
+    DistributionLink.objects.create(actor=farm, place=near_point, weekday=2)
+    payload = get(client, near="47.9,1.9", radius=20)
+    assert names(payload) == ["Point proche", "Ferme lointaine", "Marché lointain"]
+    assert payload["count"] == 3
+    reached = payload["features"][1]["properties"]
+    assert reached["reached_through"]["place"] == "Point proche"
+    assert reached["distance_km"] == pytest.approx(2.2, abs=0.05)
+
+
+def test_a_search_around_a_point_is_one_statement(client, make_actor):
+    """Ranking, count, rows, categories and reached-through links come from one query."""
+    farm = make_actor(name="Ferme lointaine", lat=47.9 + 0.54, lon=1.9)
+    point = make_actor(name="Point", kind=ActorKind.PICKUP, lat=47.91, lon=1.9)
+    DistributionLink.objects.create(actor=farm, place=point, weekday=2)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        payload = get(client, near="47.9,1.9", radius=20, kind="producer")
+    assert names(payload) == ["Ferme lointaine"]
+    assert len(captured) == 1
+
+
+def test_a_page_past_the_end_is_a_400_with_the_real_count(client, make_actor):
+    for i in range(3):
+        make_actor(lat=47.9 + i * 0.001, lon=1.9)
+    response = client.get(URL, {"near": "47.9,1.9", "radius": 20, "page": 2})
+    assert response.status_code == 400
+    assert response.json()["errors"]["page"] == ["Page hors limites (1 à 1)."]
+
+
 @pytest.mark.parametrize(
     "params, parameter",
     [

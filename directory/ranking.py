@@ -1,0 +1,196 @@
+"""Proximity ranking in one SQL statement.
+
+A search around a point ranks two kinds of rows:
+
+- *direct*: filtered actors whose own (exact) position lies within the radius;
+- *reached through*: filtered actors outside it who sell at a market or deliver to a pick-up
+  point inside it, at that place's distance, through their nearest such place.
+
+Both, deduplicated and ordered, are computed by the database in one statement built from the
+search's own querysets (``Search.filtered()``, ``near_metres()``): the ORM writes every filter
+and the distance, this module only chains them as common table expressions. Doing it in
+Python took three round trips and the ranking loop; the API's page then adds its features to
+the same statement (``page_statement``), so a search request is one query.
+"""
+
+import datetime
+from functools import lru_cache
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+from .models import Actor, ActorKind, DistributionLink
+from .models.expressions import RelatedSlugs
+from .serializers import FEATURE_VALUES, LINK_VALUES
+
+ORDER = "metres, via IS NOT NULL, pk"
+
+
+def _sql(queryset) -> tuple[str, list]:
+    sql, params = queryset.query.sql_with_params()
+    return sql, list(params)
+
+
+def _columns(queryset) -> list[str]:
+    """The names of a ``.values()`` queryset's columns, in the order the SQL selects them
+    (the order Django's own ValuesIterable reads them in)."""
+    query = queryset.query
+    if query.selected:
+        return list(query.selected)
+    return [*query.extra_select, *query.values_select, *query.annotation_select]
+
+
+def ranking_ctes(search) -> tuple[str, list]:
+    """``WITH … ranked(pk, metres, via)``: every result of ``search`` (which has a point),
+    unordered. ``via`` is the DistributionLink an actor is reached through, else NULL."""
+    quote = connection.ops.quote_name
+    filtered = search.filtered()
+    direct = filtered.near_metres(search.point, search.radius_km).order_by()
+    parts = [("direct(pk, metres, kind)", _sql(direct.values("pk", "metres", "kind")))]
+    place_kinds = list(ActorKind.places())
+    marks = ", ".join(["%s"] * len(place_kinds))
+    if search.is_unfiltered():
+        # Every published actor in range is a direct result: the places are among them.
+        places = (f"SELECT pk, metres FROM direct WHERE kind IN ({marks})", place_kinds)  # noqa: S608 (placeholders only)
+    else:
+        places = _sql(
+            Actor.objects.published()
+            .filter(kind__in=place_kinds)
+            .near_metres(search.point, search.radius_km)
+            .order_by()
+            .values("pk", "metres")
+        )
+    parts.append(("places(pk, metres)", places))
+    link = DistributionLink._meta
+    # The places in range first, then their links by the place index: CROSS JOIN fixes that
+    # order on SQLite (its planner otherwise scans every link); PostgreSQL plans it the same.
+    parts.append(
+        (
+            "candidates(via, pk, metres)",
+            (
+                f"SELECT l.{quote(link.pk.column)}, l.{quote('actor_id')}, p.metres "  # noqa: S608 (identifiers from model meta)
+                f"FROM places p CROSS JOIN {quote(link.db_table)} l "
+                f"WHERE l.{quote('place_id')} = p.pk AND l.{quote('actor_id')} NOT IN (SELECT pk FROM direct)",
+                [],
+            ),
+        )
+    )
+    # Reached-through actors must pass the same filters: the filtered queryset, restricted to
+    # the candidates (a short list looked up by primary key).
+    allowed = filtered.filter(pk__in=RawSQL("SELECT pk FROM candidates", [])).order_by()  # noqa: S611 (no user input)
+    parts.append(("allowed(pk)", _sql(allowed.values("pk"))))
+    parts.append(
+        (
+            "ranked(pk, metres, via)",
+            (
+                "SELECT pk, metres, CAST(NULL AS integer) FROM direct "
+                "UNION ALL SELECT pk, metres, via FROM ("
+                "SELECT c.pk, c.metres, c.via, "
+                "ROW_NUMBER() OVER (PARTITION BY c.pk ORDER BY c.metres, c.via) AS n "
+                "FROM candidates c WHERE c.pk IN (SELECT pk FROM allowed)"
+                ") nearest WHERE n = 1",
+                [],
+            ),
+        )
+    )
+    sql = "WITH " + ", ".join(f"{name} AS ({body})" for name, (body, _) in parts)
+    return sql, [p for _, (_, params) in parts for p in params]
+
+
+def ranked(search) -> list[tuple[int, float, int | None]]:
+    """(pk, metres, via link pk) of every result, nearest first."""
+    ctes, params = ranking_ctes(search)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{ctes} SELECT pk, metres, via FROM ranked ORDER BY {ORDER}", params)  # noqa: S608 (built above)
+        return cursor.fetchall()
+
+
+@lru_cache(maxsize=4)
+def _page_tail(vendor: str) -> tuple[str, list, list[str]]:
+    """The part of the page statement that does not depend on the search (the page's
+    features and links, read through the ``page`` CTE), compiled once per backend: Django's
+    query compilation was a fifth of the request's time."""
+    in_page = RawSQL("SELECT pk FROM page", [])  # noqa: S611 (no user input)
+    features = (
+        Actor.objects.filter(pk__in=in_page)
+        .with_public_coordinates()
+        .annotate(category_slugs=RelatedSlugs(Actor, "categories"))
+        .order_by()
+        .values(*FEATURE_VALUES, "category_slugs")
+    )
+    links = (
+        DistributionLink.objects.filter(pk__in=RawSQL("SELECT via FROM page", []))  # noqa: S611 (no user input)
+        .order_by()
+        .values(*LINK_VALUES)
+    )
+    feature_names, link_names = _columns(features), _columns(links)
+    f_cols = [f"f{i}" for i in range(len(feature_names))]
+    l_cols = [f"l{i}" for i in range(len(link_names))]
+    (features_sql, features_params), (links_sql, links_params) = _sql(features), _sql(links)
+    f_pk = f"f{feature_names.index('pk')}"
+    l_pk = f"l{link_names.index('pk')}"
+    # Built from the ORM's SQL and generated column names; values are bound parameters.
+    selected = ", ".join([f"features.{c}" for c in f_cols] + [f"vias.{c}" for c in l_cols])
+    select = f"SELECT page.pk, page.metres, page.via, page.total, {selected} FROM page"  # noqa: S608
+    sql = (
+        f"features({', '.join(f_cols)}) AS ({features_sql}), "
+        f"vias({', '.join(l_cols)}) AS ({links_sql}) {select} "
+        f"JOIN features ON features.{f_pk} = page.pk LEFT JOIN vias ON vias.{l_pk} = page.via "
+        "ORDER BY page.metres, page.via IS NOT NULL, page.pk"
+    )
+    names = (
+        ["rank_pk", "metres", "via", "total"] + feature_names + [f"link__{n}" for n in link_names]
+    )
+    return sql, features_params + links_params, names
+
+
+def page_statement(search, offset: int, limit: int) -> tuple[str, list, list[str]]:
+    """One statement for one page of the API: the ranking, the total, each row's feature
+    columns (public coordinates, place, categories) and its reached-through link.
+
+    Returns the SQL, its parameters and the names of the columns it selects.
+    """
+    ctes, params = ranking_ctes(search)
+    tail, tail_params, names = _page_tail(connection.vendor)
+    page = f"page(pk, metres, via, total) AS (SELECT pk, metres, via, COUNT(*) OVER () FROM ranked ORDER BY {ORDER} LIMIT %s OFFSET %s)"  # noqa: S608
+    return f"{ctes}, {page}, {tail}", [*params, limit, offset, *tail_params], names
+
+
+def _time(value):
+    # SQLite hands TIME columns back as text through a raw cursor.
+    return datetime.time.fromisoformat(value) if isinstance(value, str) else value
+
+
+def page_rows(search, offset: int, limit: int) -> tuple[list[dict], list[dict | None], int]:
+    """The features' values, the reached-through links' values (None when direct) and the
+    total number of results, for one page, in one statement.
+
+    The total comes with the rows; a page past the end has none, so it is then counted
+    apart (a 400 for the API, never on a normal page).
+    """
+    sql, params, names = page_statement(search, offset, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    if rows:
+        total = rows[0]["total"]
+    else:
+        ctes, count_params = ranking_ctes(search)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{ctes} SELECT COUNT(*) FROM ranked", count_params)  # noqa: S608 (built above)
+            total = cursor.fetchone()[0]
+    features, links = [], []
+    for row in rows:
+        features.append(row)
+        if row["via"] is None:
+            links.append(None)
+        else:
+            links.append(
+                {
+                    name: _time(row[f"link__{name}"])
+                    if name in ("starts", "ends")
+                    else row[f"link__{name}"]
+                    for name in LINK_VALUES
+                }
+            )
+    return features, links, total
