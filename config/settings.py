@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "directory.framing.FrameAncestorsMiddleware",
     # Records who made each change in the listings' history.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -171,7 +172,12 @@ if not DEBUG:
         # good: the operator opts in with SECURE_HSTS_PRELOAD=1, we do not decide it.
         SILENCED_SYSTEM_CHECKS.append("security.W021")
     SECURE_CONTENT_TYPE_NOSNIFF = True
+# No page may be framed (X-Frame-Options and CSP frame-ancestors 'none', see
+# directory.framing) except the embed routes, which partners frame on their own sites:
+# "*" lets any site do so; a list of origins ("https://www.cc-loches.fr https://x.fr")
+# restricts them.
 X_FRAME_OPTIONS = "DENY"
+EMBED_FRAME_ANCESTORS = env.list("EMBED_FRAME_ANCESTORS", default=["*"])
 # Web addresses typed without a scheme ("ferme.fr") become https:// (Django 6 default).
 FORMS_URLFIELD_ASSUME_HTTPS = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

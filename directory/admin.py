@@ -15,6 +15,7 @@ from .models import (
     ChangeRequest,
     Claim,
     DistributionLink,
+    EmbedView,
     Event,
     Label,
     MarketAuthorisation,
@@ -218,4 +219,20 @@ class ModerationEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EmbedView)
+class EmbedViewAdmin(admin.ModelAdmin):
+    """Embed views per partner site and day (read-only: the counting is automatic)."""
+
+    list_display = ["day", "origin", "views"]
+    list_filter = ["day"]
+    search_fields = ["origin"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

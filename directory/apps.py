@@ -9,7 +9,10 @@ class DirectoryConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import photos  # noqa: F401 (connects the file clean-up on photo deletion)
+        from . import (
+            framing,  # noqa: F401 (registers the EMBED_FRAME_ANCESTORS check)
+            photos,  # noqa: F401 (connects the file clean-up on photo deletion)
+        )
         from .editorial import images  # noqa: F401 (same for articles' images)
         from .roles import sync_roles
 

@@ -22,6 +22,7 @@ MODERATOR_PERMISSIONS = [
     "directory.view_claim",
     "directory.change_claim",
     "directory.view_moderationevent",
+    "directory.view_embedview",
     "directory.view_category",
     "directory.view_label",
     "directory.view_salemode",
@@ -46,6 +47,8 @@ CONTRIBUTORS = "Contributeurs"
 # listings only), so they get no access to the listings themselves.
 EDITOR_PERMISSIONS = [
     "directory.publish_article",
+    # Partners' embed figures: communication staff report them.
+    "directory.view_embedview",
     "directory.view_historicalarticle",
 ] + [
     f"directory.{action}_{model}"

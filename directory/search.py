@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geodata.distance import validate_coordinates
 from geodata.geocoding import geocode
+from geodata.models import Commune, Departement, Region
 from geodata.spatial import bbox_prefilter
 from geodata.text import normalize
 
@@ -22,6 +23,7 @@ from .models import (
     Category,
     DistributionLink,
     Label,
+    ModerationStatus,
     SaleMode,
 )
 from .models.expressions import RelatedSlugs
@@ -75,14 +77,15 @@ class PairField(forms.CharField):
 
 
 class SlugChoiceField(forms.MultipleChoiceField):
-    """Several slugs of a reference table (category, label, sale mode)."""
+    """Several slugs of a reference table (category, label, sale mode), or codes of a
+    territory table (``key="code"``)."""
 
-    def __init__(self, model, *args, **kwargs):
-        self.model = model
+    def __init__(self, model, *args, key="slug", **kwargs):
+        self.model, self.key = model, key
         super().__init__(*args, required=False, **kwargs)
 
     def valid_value(self, value):
-        return self.model.objects.filter(slug=value).exists()
+        return self.model.objects.filter(**{self.key: value}).exists()
 
 
 class SearchForm(forms.Form):
@@ -100,6 +103,10 @@ class SearchForm(forms.Form):
     mode = SlugChoiceField(SaleMode, label=_("Comment acheter"))
     open = forms.ChoiceField(label=_("Ouvert"), choices=[("", "—")] + OPEN_CHOICES, required=False)
     bbox = PairField(size=4, required=False, label=_("Emprise (ouest,sud,est,nord)"))
+    # A partner's territory (embeds, API): see Search.territory() for what belongs to it.
+    departement = SlugChoiceField(Departement, key="code", label=_("Départements"))
+    commune = SlugChoiceField(Commune, key="code", label=_("Communes (code INSEE)"))
+    region = SlugChoiceField(Region, key="code", label=_("Régions"))
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
     def __init__(self, data=None, *args, **kwargs):
@@ -150,6 +157,9 @@ class Search:
     modes: list[str] = field(default_factory=list)
     open: str = ""
     bbox: list[float] | None = None
+    departements: list[str] = field(default_factory=list)
+    communes: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
     now: datetime.datetime | None = None
     open_date: datetime.date | None = None
 
@@ -166,6 +176,9 @@ class Search:
             modes=data.get("mode") or [],
             open=data.get("open") or "",
             bbox=data.get("bbox"),
+            departements=data.get("departement") or [],
+            communes=data.get("commune") or [],
+            regions=data.get("region") or [],
             now=paris_now(now),
         )
         where = (data.get("where") or "").strip()
@@ -187,7 +200,21 @@ class Search:
             or self.q.strip()
             or self.open
             or self.bbox
+            or self.has_territory()
         )
+
+    def has_territory(self) -> bool:
+        return bool(self.departements or self.communes or self.regions)
+
+    def territory(self):
+        """The communes of the partner's territory (a subquery), or None for everywhere."""
+        if not self.has_territory():
+            return None
+        return Commune.objects.filter(
+            Q(code__in=self.communes)
+            | Q(departement__code__in=self.departements)
+            | Q(departement__region__code__in=self.regions)
+        ).values("pk")
 
     def filtered(self):
         """Published actors matching every filter except the place."""
@@ -216,6 +243,15 @@ class Search:
             qs, self.open_date = open_on(qs, WEEKDAYS.index(self.open), self.now.date())
         if self.bbox:
             qs = bbox_prefilter(qs, "location", tuple(self.bbox))
+        communes = self.territory()
+        if communes is not None:
+            # What belongs to a territory: the actors located in it, and the producers from
+            # elsewhere who sell at one of its markets or deliver to one of its pick-up points
+            # (the platform's rule: where you can buy matters, not where the farm is).
+            selling_there = DistributionLink.objects.filter(
+                place__commune__in=communes, place__status=ModerationStatus.PUBLISHED
+            ).values("actor_id")
+            qs = qs.filter(Q(commune__in=communes) | Q(pk__in=selling_there))
         return qs
 
     def results(self) -> list["Result"]:

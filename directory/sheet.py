@@ -35,6 +35,9 @@ def sheet(request):
     if commune is None or commune.center is None:
         raise Http404(_("Commune inconnue."))
     search = Search.from_form(form, resolve_place=False)
+    # Here ``commune`` is the sheet's centre, not a territory restriction (``departement``
+    # and ``region`` still restrict it).
+    search.communes = []
     search.point, search.place_label = commune.center, commune.name
     results = search.results()
     actors = load_page(results, 0, MAX_ROWS)

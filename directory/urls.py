@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, layer, sheet, views
+from . import api, embed, layer, sheet, views
 from .editorial import api as editorial_api
 from .editorial import feeds
 from .editorial import views as editorial
@@ -14,6 +14,8 @@ urlpatterns = [
     path("acteurs/<slug:slug>/", views.actor_detail, name="actor-detail"),
     path("fiche/", sheet.sheet, name="sheet"),
     path("marches/", views.markets, name="markets"),
+    path("embed/", embed.embed, name="embed"),
+    path("integrer/", embed.builder, name="embed-builder"),
     # "Fenêtre sur…"
     path("fenetre-sur/", editorial.article_list, name="articles"),
     path("fenetre-sur/atom.xml", feeds.ArticlesAtom(), name="articles-atom"),

@@ -1,6 +1,7 @@
 """Public pages."""
 
 from django.conf import settings
+from django.contrib.gis.db.models import Extent
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from geodata.gazetteer import locate
+from geodata.models import Commune
 
 from .editorial.views import cards
 from .markers import legend, map_styles
@@ -30,14 +32,18 @@ SEARCH_PARAMS = {
     "mode",
     "open",
     "bbox",
+    "departement",
+    "commune",
+    "region",
 }
 LIST_PAGE_SIZE = 20
 
 
-def home(request, fixed=None, title=None):
+def home(request, fixed=None, title=None, template="directory/home.html", embed=None):
     """Search page: one box for the place, filters, the list of results and the map.
 
-    ``fixed`` pins filters (the markets page is this page with kind=market)."""
+    ``fixed`` pins filters (the markets page is this page with kind=market); ``embed`` holds
+    an embedded map's options (directory.embed), rendered with ``template``."""
     params = request.GET.copy()
     for name, values in (fixed or {}).items():
         params.setlist(name, values)
@@ -55,6 +61,7 @@ def home(request, fixed=None, title=None):
         "title": title,
         "fixed": fixed or {},
         "legend": legend(),
+        "embed": embed,
     }
     search = None
     if searching and form.is_valid():
@@ -75,6 +82,8 @@ def home(request, fixed=None, title=None):
                 querystring=request.GET.copy(),
             )
     context["map_config"] = map_config(search, fixed)
+    if search and search.point is None and search.has_territory():
+        context["map_config"]["bounds"] = territory_bounds(search)
     if not searching:
         published = Actor.objects.published()
         counts = dict(
@@ -85,7 +94,16 @@ def home(request, fixed=None, title=None):
             total=sum(counts.values()),
             home_articles=home_articles() if not fixed else [],
         )
-    return render(request, "directory/home.html", context)
+    return render(request, template, context)
+
+
+def territory_bounds(search) -> list | None:
+    """[[south, west], [north, east]] of a search's territory, for the map's first view."""
+    extent = Commune.objects.filter(pk__in=search.territory()).aggregate(e=Extent("outline"))["e"]
+    if not extent:
+        return None
+    west, south, east, north = extent
+    return [[south, west], [north, east]]
 
 
 def home_articles() -> list:

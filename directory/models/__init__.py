@@ -1,6 +1,7 @@
 from .actor import Actor, unique_slug
 from .choices import ActorKind, ModerationStatus, Weekday
 from .editorial import Article, ArticleImage, ArticleKind, ArticleState, ArticleStatus, Partner
+from .embed import EmbedView
 from .links import DistributionLink
 from .market import MarketAuthorisation
 from .moderation import ChangeRequest, Claim, Event, ModerationEvent, RequestStatus
@@ -18,6 +19,7 @@ __all__ = [
     "ArticleState",
     "ArticleStatus",
     "Partner",
+    "EmbedView",
     "Category",
     "ChangeRequest",
     "Claim",

@@ -150,6 +150,8 @@ if (window.L) {
   } else if (config.search && config.search.point) {
     const [lat, lon] = config.search.point;
     map.fitBounds(L.latLng(lat, lon).toBounds(config.search.radiusKm * 2000));
+  } else if (config.bounds) {
+    map.fitBounds(config.bounds);  // an embed's territory, without a place searched
   } else if (bounds.length) {
     map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
   } else {
@@ -166,7 +168,7 @@ if (window.L) {
     pending = new AbortController();
     const b = map.getBounds();
     const query = new URLSearchParams();
-    for (const name of ["q", "kind", "category", "label", "mode", "open"]) {
+    for (const name of ["q", "kind", "category", "label", "mode", "open", "departement", "commune", "region"]) {
       for (const value of config.fixed[name] || params.getAll(name)) query.append(name, value);
     }
     query.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(4)).join(","));
