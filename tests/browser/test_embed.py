@@ -159,7 +159,13 @@ def test_a_forged_height_message_from_another_origin_is_ignored(
     page.goto(partner_site["url"])
     iframe = page.locator("iframe[data-toutpres-embed]")
     expect(iframe).to_have_attribute("data-toutpres-height", re.compile(r"^\d+$"))
+    # The frame settles at its content's height (no feedback loop with the map's height).
+    frame = page.frame_locator("iframe[data-toutpres-embed]")
+    expect(frame.locator("#result-list .result")).to_have_count(4)
+    page.wait_for_timeout(500)
     honest = iframe.get_attribute("data-toutpres-height")
+    content = frame.locator("html").evaluate("e => e.scrollHeight")
+    assert abs(int(honest) - content) <= 2 and int(honest) < 4000
     # The partner page itself (another origin than the embed's) posts a fake height.
     page.evaluate("() => window.postMessage({type: 'toutpres:height', height: 3999}, '*')")
     page.wait_for_timeout(300)
