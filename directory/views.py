@@ -92,7 +92,8 @@ def home(request, fixed=None, title=None, template="directory/home.html", embed=
         context.update(
             kinds=[(kind, counts.get(kind.value, 0)) for kind in ActorKind],
             total=sum(counts.values()),
-            home_articles=home_articles() if not fixed else [],
+            # Neither the markets page nor an embed shows "Fenêtre sur…".
+            home_articles=home_articles() if not (fixed or embed) else [],
         )
     return render(request, template, context)
 

@@ -222,3 +222,14 @@ def test_the_printable_sheet_takes_a_territory_too(client, territory):
     text = body.content.decode()
     assert "Ferme de Blois" in text and "Ferme de Tours au marché de Blois" in text
     assert "Ferme d&#x27;Orléans" not in text
+
+
+def test_an_embed_without_a_search_reads_no_articles(client, territory):
+    from django.test.utils import CaptureQueriesContext
+
+    from directory.models import Article
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/embed/").status_code == 200
+    assert captured.captured_queries  # the page did query the directory
+    assert not [q for q in captured.captured_queries if Article._meta.db_table in q["sql"]]
