@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "leaflet",
     "djgeojson",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
     "simple_history",
     "geodata",
     "directory",
@@ -53,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.gzip.GZipMiddleware",
+    # Before CommonMiddleware, which may answer first (redirects), per django-cors-headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -233,6 +239,61 @@ TOUTPRES_FRESHNESS = {
     "MONTHS": env.int("FRESHNESS_MONTHS", default=6),
     "GRACE_DAYS": env.int("FRESHNESS_GRACE_DAYS", default=30),
 }
+# One cache for the process by default. With several server processes, give them a shared
+# one (CACHE_URL=filecache:///var/cache/toutpres or redis://…) so the API rate limit counts
+# each client's requests once, not once per process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://toutpres")}
+
+# Public API v1 (docs/api.md): read-only, anonymous, rate limited per client address.
+TOUTPRES_API_RATE = env.str("API_RATE_LIMIT", default="600/hour")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["directory.api.throttling.ApiRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "directory.api.base.exception_handler",
+    # Behind a reverse proxy the client is the last X-Forwarded-For hop the proxy added.
+    "NUM_PROXIES": 1 if TOUTPRES_BEHIND_PROXY else 0,
+}
+TOUTPRES_OPEN_DATA = {
+    "LICENCE_NAME": env.str("OPEN_DATA_LICENCE_NAME", default="Licence Ouverte 2.0 (Etalab)"),
+    "LICENCE_URL": env.str(
+        "OPEN_DATA_LICENCE_URL",
+        default="https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    ),
+    "PUBLISHER": env.str("OPEN_DATA_PUBLISHER", default=f"Région {TOUTPRES_REGION['NAME']}"),
+    "CSV_DELIMITER": env.str("OPEN_DATA_CSV_DELIMITER", default=";"),
+    "DIR": Path(env.str("OPEN_DATA_DIR", default=str(VAR_DIR / "opendata"))),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tout Près — API publique",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "",  # written by directory.api.schema.description() from the settings above
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["directory.api.schema.public_endpoints_only"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "directory.api.schema.describe",
+    ],
+    "OAS_VERSION": "3.1.0",
+    "ENUM_NAME_OVERRIDES": {
+        "ActorKindEnum": "directory.models.choices.ActorKind",
+        "FeatureTypeEnum": ["Feature"],
+        "FeatureCollectionTypeEnum": ["FeatureCollection"],
+        "PointTypeEnum": ["Point"],
+    },
+}
+# Anyone may read the API and the open data from a browser (GET only, no cookies).
+CORS_URLS_REGEX = r"^/(api/v1|donnees)/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Link"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

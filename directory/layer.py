@@ -17,7 +17,7 @@ from django.views.decorators.http import condition, require_GET
 
 from geodata.spatial import Latitude, Longitude
 
-from .api import bad_request
+from .api.base import bad_request
 from .models import Actor
 from .search import Search, SearchForm
 

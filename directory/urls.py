@@ -1,7 +1,10 @@
 from django.urls import path
 
-from . import api, embed, layer, sheet, views
-from .editorial import api as editorial_api
+from . import embed, layer, sheet, views
+from .api import actors as api_actors
+from .api import articles as api_articles
+from .api import places as api_places
+from .api import reference as api_reference
 from .editorial import feeds
 from .editorial import views as editorial
 from .moderation import views as moderation
@@ -51,9 +54,18 @@ urlpatterns = [
     ),
     path("moderation/modifications/<int:pk>/", moderation.change_review, name="moderation-change"),
     path("moderation/rattachements/<int:pk>/", moderation.claim_review, name="moderation-claim"),
-    path("api/v1/actors/", api.actors, name="api-actors"),
-    path("api/v1/places/", api.places, name="api-places"),
+    # Public API v1 (docs/api.md); the layer is our map's own format, outside the contract.
+    path("api/v1/actors/", api_actors.ActorList.as_view(), name="api-actors"),
+    # <str:…>, not <slug:…>: a malformed slug gets the API's JSON 404, not an HTML page.
+    path("api/v1/actors/<str:slug>/", api_actors.ActorDetail.as_view(), name="api-actor"),
+    path("api/v1/kinds/", api_reference.KindList.as_view(), name="api-kinds"),
+    path("api/v1/categories/", api_reference.CategoryList.as_view(), name="api-categories"),
+    path("api/v1/labels/", api_reference.LabelList.as_view(), name="api-labels"),
+    path("api/v1/modes/", api_reference.SaleModeList.as_view(), name="api-modes"),
+    path("api/v1/markets/", api_places.MarketList.as_view(), name="api-markets"),
+    path("api/v1/places/", api_places.Gazetteer.as_view(), name="api-places"),
+    path("api/v1/regions/", api_places.RegionList.as_view(), name="api-regions"),
+    path("api/v1/departements/", api_places.DepartementList.as_view(), name="api-departements"),
+    path("api/v1/articles/", api_articles.ArticleList.as_view(), name="api-articles"),
     path("api/v1/layer/", layer.layer, name="api-layer"),
-    path("api/v1/departements/", api.departements, name="api-departements"),
-    path("api/v1/articles/", editorial_api.articles, name="api-articles"),
 ]

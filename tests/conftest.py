@@ -31,6 +31,21 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """Transactional tests flush the database, migration data included: seed it again."""
+    if "live_server" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    from directory.models import Category, Label, SaleMode
+    from directory.reference_data import seed
+    from tests.conftest import ensure_territories
+
+    seed(Category, Label, SaleMode)
+    # A previous transactional test may have flushed the territories too.
+    ensure_territories()
+
+
 @pytest.fixture
 def territories(db):
     ensure_territories()

@@ -1,17 +1,7 @@
-"""GET /api/v1/articles/: published articles as JSON, for partners' sites."""
+"""Published articles as JSON, for partners' sites (served by directory.api.articles)."""
 
-from django.core.paginator import Paginator
-from django.http import JsonResponse
-from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
-
-from ..api import bad_request
-from ..models.editorial import Article
 from .images import srcset
 from .markdown import render
-from .views import ArticleFilter, cards
-
-API_PAGE_SIZE = 20
 
 
 def article_json(article, request) -> dict:
@@ -52,26 +42,3 @@ def article_json(article, request) -> dict:
             for a in article.public_actors
         ],
     }
-
-
-@require_GET
-@cache_control(public=True, max_age=300)
-def articles(request):
-    """kind, departement, page; newest first, ordered by a unique key (stable pages)."""
-    form = ArticleFilter(request.GET)
-    if not form.is_valid():
-        return bad_request(form.errors)
-    paginator = Paginator(cards(form.filter(Article.objects.published())), API_PAGE_SIZE)
-    number = form.cleaned_data.get("page") or 1
-    if number > paginator.num_pages:
-        return bad_request({"page": [f"Page hors limites (1 à {paginator.num_pages})."]})
-    page = paginator.page(number)
-    return JsonResponse(
-        {
-            "results": [article_json(a, request) for a in page.object_list],
-            "count": paginator.count,
-            "page": page.number,
-            "pages": paginator.num_pages,
-        },
-        json_dumps_params={"ensure_ascii": False},
-    )

@@ -17,21 +17,6 @@ TILE_PNG = bytes.fromhex(
 )
 
 
-@pytest.fixture(autouse=True)
-def reference_data(request):
-    """Transactional tests flush the database, migration data included: seed it again."""
-    if "live_server" not in request.fixturenames:
-        return
-    request.getfixturevalue("transactional_db")
-    from directory.models import Category, Label, SaleMode
-    from directory.reference_data import seed
-    from tests.conftest import ensure_territories
-
-    seed(Category, Label, SaleMode)
-    # A previous transactional test may have flushed the territories too.
-    ensure_territories()
-
-
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

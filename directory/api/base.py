@@ -1,0 +1,135 @@
+"""What every API view shares: formats, errors, rate limit and cache headers."""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, renderers, views
+from rest_framework.negotiation import DefaultContentNegotiation
+
+
+def bad_request(errors: dict) -> JsonResponse:
+    """400 naming each faulty parameter: {"errors": {"radius": ["…"]}} (plain Django views)."""
+    return JsonResponse(
+        {"errors": {k: [str(m) for m in v] for k, v in errors.items()}},
+        status=400,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """UTF-8 JSON, accents as they are (UNICODE_JSON); no charset parameter (RFC 8259)."""
+
+
+class GeoJSONRenderer(JSONRenderer):
+    """RFC 7946 media type: GIS tools (QGIS, uMap, geojson.io) recognise it."""
+
+    media_type = "application/geo+json"
+    format = "geojson"
+
+
+class Negotiation(DefaultContentNegotiation):
+    """``?format=`` must name a format the endpoint has (else a 400 saying which); an Accept
+    header nothing satisfies gets the default format rather than a bare 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        if wanted:
+            for renderer in renderers:
+                if renderer.format == wanted:
+                    return renderer, renderer.media_type
+            formats = ", ".join(r.format for r in renderers)
+            raise exceptions.ValidationError(
+                {
+                    "format": [
+                        _("Format inconnu : choisissez parmi %(formats)s.") % {"formats": formats}
+                    ]
+                }
+            )
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
+def exception_handler(exc, context):
+    """Errors in two shapes: {"errors": {parameter: [messages]}} for bad parameters (as in the
+    rest of the site), {"detail": "…"} for the rest, plus "retry_after" on a 429."""
+    response = views.exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {
+            "errors": {
+                key: [str(m) for m in (value if isinstance(value, list) else [value])]
+                for key, value in detail.items()
+            }
+        }
+    elif isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait) if exc.wait is not None else None
+        response.data = {
+            "detail": _(
+                "Trop de requêtes : %(rate)s au plus par adresse. Réessayez dans %(wait)s s."
+            )
+            % {"rate": settings.TOUTPRES_API_RATE, "wait": wait if wait is not None else 60},
+            "retry_after": wait,
+        }
+    else:
+        response.data = {"detail": str(response.data.get("detail", exc))}
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ApiView(views.APIView):
+    """A read-only endpoint: JSON by default (``geojson`` first for map data), public cache
+    headers for ``max_age`` seconds on success. ETags come from ConditionalGetMiddleware."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = Negotiation
+    http_method_names = ["get", "head", "options"]
+    max_age = 300
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 200:
+            patch_cache_control(response, public=True, max_age=self.max_age)
+        if len(self.renderer_classes) > 1:
+            patch_vary_headers(response, ["Accept"])
+        return response
+
+    def wants_geojson(self) -> bool:
+        return self.request.accepted_renderer.format == "geojson"
+
+
+class MapApiView(ApiView):
+    renderer_classes = [GeoJSONRenderer, JSONRenderer]
+
+
+def validated(form_class, request, **kwargs):
+    """The cleaned data of ``form_class`` bound to the query string, or a 400 naming the fields."""
+    form = form_class(request.query_params, **kwargs)
+    if not form.is_valid():
+        raise invalid(form)
+    return form
+
+
+def invalid(form) -> exceptions.ValidationError:
+    """The 400 for a form's errors, each parameter with its messages."""
+    return exceptions.ValidationError(
+        {k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()}
+    )
+
+
+def page_links(request, number: int, pages: int) -> tuple[str | None, str | None]:
+    """Absolute URLs of the next and previous pages (None at either end)."""
+
+    def url(n):
+        query = request.query_params.copy()
+        query["page"] = n
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    return (
+        url(number + 1) if number < pages else None,
+        url(number - 1) if number > 1 else None,
+    )

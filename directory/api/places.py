@@ -1,0 +1,317 @@
+"""Markets and pick-up points with their days; territories; the gazetteer."""
+
+import json
+import math
+
+from django import forms
+from django.db.models import Count, Q
+from djgeojson.serializers import Serializer as GeoJSONSerializer
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers as s
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from geodata import gazetteer
+from geodata.models import Commune, Departement, Region
+
+from ..models import Actor, ActorKind, ModerationStatus
+from ..opendata.osm import opening_hours
+from ..schedule import WEEKDAYS
+from ..search import SlugChoiceField
+from ..serializers import commune_json
+from . import shapes
+from .base import ApiView, MapApiView, page_links, validated
+from .detail import Authorisation, Slot
+from .schema import FORMAT, form_parameters
+
+PAGE_SIZE = 100
+PLACE_KINDS = [ActorKind.MARKET, ActorKind.PICKUP]
+
+
+class MarketFilter(forms.Form):
+    kind = forms.MultipleChoiceField(
+        label="market (marché de plein air), pickup (point de retrait) ; les deux par défaut.",
+        choices=[(k.value, k.label) for k in PLACE_KINDS],
+        required=False,
+    )
+    day = forms.ChoiceField(
+        label="Ouverts ce jour de la semaine (monday…sunday).",
+        choices=[(day, day) for day in WEEKDAYS],
+        required=False,
+    )
+    departement = SlugChoiceField(Departement, key="code", label="Codes INSEE de départements.")
+    commune = SlugChoiceField(Commune, key="code", label="Codes INSEE de communes.")
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000, label="Page")
+
+    def queryset(self):
+        data = self.cleaned_data
+        qs = Actor.objects.published().filter(kind__in=data.get("kind") or PLACE_KINDS)
+        if data.get("day"):
+            qs = qs.filter(
+                pk__in=Actor.objects.filter(
+                    opening_slots__weekday=WEEKDAYS.index(data["day"])
+                ).values("pk")
+            )
+        if data.get("departement") or data.get("commune"):
+            qs = qs.filter(
+                Q(commune__departement__code__in=data.get("departement") or [])
+                | Q(commune__code__in=data.get("commune") or [])
+            )
+        return (
+            qs.with_places("authorisation")
+            .with_public_coordinates()
+            .defer("search_text", "location", "commune__townhall")
+            .annotate(
+                producer_count=Count(
+                    "supplier_links__actor",
+                    filter=Q(supplier_links__actor__status=ModerationStatus.PUBLISHED),
+                    distinct=True,
+                )
+            )
+            .prefetch_related("opening_slots__season")
+            # A unique key last: pages stay stable while listings are edited.
+            .order_by("name", "pk")
+        )
+
+
+class Place(s.Serializer):
+    id = s.IntegerField()
+    slug = s.SlugField()
+    name = s.CharField()
+    kind = s.ChoiceField(choices=[(k.value, k.label) for k in PLACE_KINDS])
+    kind_label = s.CharField(source="get_kind_display")
+    address = s.CharField(allow_blank=True)
+    commune = s.CharField(source="commune.name", default="")
+    insee = s.CharField(source="commune.code", default="")
+    departement = s.CharField(source="commune.departement.code", default="")
+    days = Slot(many=True, source="opening_slots.all", help_text="Jours et heures d'ouverture.")
+    opening_hours = s.SerializerMethodField(help_text="Syntaxe OpenStreetMap opening_hours.")
+    producers = s.IntegerField(source="producer_count", help_text="Producteurs qui y vendent.")
+    authorisation = s.SerializerMethodField()
+    lat = s.SerializerMethodField()
+    lon = s.SerializerMethodField()
+    url = s.SerializerMethodField()
+
+    def get_opening_hours(self, place) -> str:
+        return opening_hours(place.opening_slots.all())
+
+    @extend_schema_field(Authorisation(allow_null=True))
+    def get_authorisation(self, place) -> dict | None:
+        auth = getattr(place, "authorisation", None) if place.kind == ActorKind.MARKET else None
+        return Authorisation(auth).data if auth else None
+
+    def get_lat(self, place) -> float:
+        return round(place.lat, 6)
+
+    def get_lon(self, place) -> float:
+        return round(place.lon, 6)
+
+    def get_url(self, place) -> str:
+        return self.context["request"].build_absolute_uri(place.get_absolute_url())
+
+
+class PlacePage(shapes.Paging):
+    results = Place(many=True)
+
+
+class PlaceFeature(s.Serializer):
+    type = s.ChoiceField(choices=["Feature"])
+    id = s.IntegerField()
+    geometry = shapes.Point()
+    properties = Place()
+
+
+class PlaceCollection(shapes.Paging):
+    type = s.ChoiceField(choices=["FeatureCollection"])
+    features = PlaceFeature(many=True)
+
+
+class MarketList(MapApiView):
+    max_age = 300
+
+    @extend_schema(
+        operation_id="markets",
+        summary="Marchés et points de retrait",
+        description="Les marchés de plein air et points de retrait publiés, avec leurs jours "
+        "et heures, par ordre alphabétique (100 par page).",
+        parameters=[*form_parameters(MarketFilter), FORMAT],
+        responses={
+            (200, shapes.GEOJSON): PlaceCollection,
+            (200, shapes.JSON): PlacePage,
+            **shapes.errors(shapes.GEOJSON, shapes.JSON),
+        },
+        tags=["lieux de vente"],
+    )
+    def get(self, request):
+        form = validated(MarketFilter, request)
+        queryset = form.queryset()
+        count = queryset.count()
+        pages = max(1, math.ceil(count / PAGE_SIZE))
+        number = form.cleaned_data.get("page") or 1
+        if number > pages:
+            raise ValidationError({"page": [f"Page hors limites (1 à {pages})."]})
+        start = (number - 1) * PAGE_SIZE
+        rows = Place(
+            queryset[start : start + PAGE_SIZE], many=True, context={"request": request}
+        ).data
+        following, previous = page_links(request, number, pages)
+        paging = {
+            "count": count,
+            "page": number,
+            "pages": pages,
+            "next": following,
+            "previous": previous,
+        }
+        if self.wants_geojson():
+            features = [
+                {
+                    "type": "Feature",
+                    "id": row["id"],
+                    "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+                    "properties": row,
+                }
+                for row in rows
+            ]
+            return Response({"type": "FeatureCollection", "features": features, **paging})
+        return Response({**paging, "results": rows})
+
+
+class GazetteerEntry(s.Serializer):
+    name = s.CharField()
+    insee = s.CharField()
+    postal_codes = s.ListField(child=s.CharField())
+    departement = s.CharField()
+    departement_name = s.CharField()
+    label = s.CharField()
+    lat = s.FloatField(allow_null=True)
+    lon = s.FloatField(allow_null=True)
+
+
+class GazetteerFilter(forms.Form):
+    q = forms.CharField(max_length=100, label="Début du nom de la commune ou code postal.")
+    limit = forms.IntegerField(
+        required=False, min_value=1, max_value=gazetteer.MAX_RESULTS, label="Nombre de réponses"
+    )
+
+
+class Gazetteer(ApiView):
+    max_age = 86400
+
+    @extend_schema(
+        operation_id="places",
+        summary="Rechercher une commune",
+        description="Le répertoire géographique : communes par début de nom (sans accents "
+        "ni tirets) ou par code postal, les plus peuplées d'abord.",
+        parameters=form_parameters(GazetteerFilter),
+        responses={
+            200: type("GazetteerList", (s.Serializer,), {"results": GazetteerEntry(many=True)}),
+            **shapes.errors(shapes.JSON),
+        },
+        tags=["territoires"],
+    )
+    def get(self, request):
+        form = validated(GazetteerFilter, request)
+        query = form.cleaned_data["q"].strip()
+        if not query:
+            raise ValidationError({"q": ["Un nom de commune ou un code postal."]})
+        limit = form.cleaned_data.get("limit") or 10
+        return Response({"results": [commune_json(c) for c in gazetteer.search(query, limit)]})
+
+
+class RegionEntry(s.Serializer):
+    code = s.CharField()
+    name = s.CharField()
+    departements = s.ListField(child=s.CharField())
+
+
+class RegionList(ApiView):
+    max_age = 86400
+
+    @extend_schema(
+        operation_id="regions",
+        summary="Régions",
+        responses={
+            200: type("RegionList", (s.Serializer,), {"results": RegionEntry(many=True)}),
+            **shapes.errors(shapes.JSON),
+        },
+        tags=["territoires"],
+    )
+    def get(self, request):
+        regions = []
+        for region in Region.objects.defer("outline").order_by("code"):
+            codes = Departement.objects.filter(region=region).order_by("code")
+            regions.append(
+                {
+                    "code": region.code,
+                    "name": region.name,
+                    "departements": list(codes.values_list("code", flat=True)),
+                }
+            )
+        return Response({"results": regions})
+
+
+class DepartementEntry(s.Serializer):
+    code = s.CharField()
+    name = s.CharField()
+    region = s.CharField(allow_blank=True)
+
+
+class DepartementProperties(s.Serializer):
+    code = s.CharField()
+    name = s.CharField()
+
+
+class DepartementFeature(s.Serializer):
+    type = s.ChoiceField(choices=["Feature"])
+    geometry = s.JSONField(help_text="MultiPolygon simplifié (~500 m), 5 décimales.")
+    properties = DepartementProperties()
+
+
+class DepartementCollection(s.Serializer):
+    type = s.ChoiceField(choices=["FeatureCollection"])
+    features = DepartementFeature(many=True)
+
+
+class DepartementList(MapApiView):
+    max_age = 86400
+
+    @extend_schema(
+        operation_id="departements",
+        summary="Départements",
+        description="Les départements importés : contours simplifiés en GeoJSON (pour "
+        "s'orienter sur une carte), ou la liste en JSON.",
+        parameters=[FORMAT],
+        responses={
+            (200, shapes.GEOJSON): DepartementCollection,
+            (200, shapes.JSON): type(
+                "DepartementList", (s.Serializer,), {"results": DepartementEntry(many=True)}
+            ),
+            **shapes.errors(shapes.GEOJSON, shapes.JSON),
+        },
+        tags=["territoires"],
+    )
+    def get(self, request):
+        departements = Departement.objects.select_related("region").order_by("code")
+        if not self.wants_geojson():
+            return Response(
+                {
+                    "results": [
+                        {
+                            "code": d.code,
+                            "name": d.name,
+                            "region": d.region.code if d.region else "",
+                        }
+                        for d in departements.defer("outline", "region__outline")
+                    ]
+                }
+            )
+        # django-geojson's serializer simplifies (~500 m is plenty for a faint line under the
+        # markers, and ten times lighter) and rounds coordinates to 5 decimals (~1 m).
+        payload = GeoJSONSerializer().serialize(
+            departements.exclude(outline=None),
+            geometry_field="outline",
+            properties=("code", "name"),
+            simplify=0.005,
+            precision=5,
+        )
+        return Response(json.loads(payload))
