@@ -265,6 +265,8 @@ TOUTPRES_OPEN_DATA = {
     "PUBLISHER": env.str("OPEN_DATA_PUBLISHER", default=f"Région {TOUTPRES_REGION['NAME']}"),
     "CSV_DELIMITER": env.str("OPEN_DATA_CSV_DELIMITER", default=";"),
     "DIR": Path(env.str("OPEN_DATA_DIR", default=str(VAR_DIR / "opendata"))),
+    # Files are rebuilt when the data changes, and at least this often (seconds).
+    "MAX_AGE": env.int("OPEN_DATA_MAX_AGE", default=3600),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tout Près — API publique",

@@ -10,9 +10,14 @@ SCHEMA_TYPES = {
 }
 
 
-def local_business(actor, url: str, images=()) -> dict:
-    """schema.org LocalBusiness (or a subtype) with address, position and opening hours."""
-    point = actor.public_location
+def local_business(actor, url: str, images=(), point=None, exceptions=None) -> dict:
+    """schema.org LocalBusiness (or a subtype) with address, position and opening hours.
+
+    ``point`` defaults to the public location; ``exceptions`` to the actor's dated ones
+    (the open-data export, valid for months, leaves them out).
+    """
+    if point is None:
+        point = actor.public_location
     data = {
         "@context": "https://schema.org",
         "@type": SCHEMA_TYPES.get(actor.kind, "LocalBusiness"),
@@ -53,7 +58,9 @@ def local_business(actor, url: str, images=()) -> dict:
             spec["validFrom"] = f"--{slot.season.start_month:02d}-{slot.season.start_day:02d}"
             spec["validThrough"] = f"--{slot.season.end_month:02d}-{slot.season.end_day:02d}"
         hours.append(spec)
-    for exception in actor.schedule_exceptions.all():
+    if exceptions is None:
+        exceptions = actor.schedule_exceptions.all()
+    for exception in exceptions:
         spec = {
             "@type": "OpeningHoursSpecification",
             "validFrom": exception.date.isoformat(),

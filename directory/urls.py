@@ -8,6 +8,7 @@ from .api import reference as api_reference
 from .editorial import feeds
 from .editorial import views as editorial
 from .moderation import views as moderation
+from .opendata import views as opendata
 from .registration import views as owner
 
 app_name = "directory"
@@ -18,6 +19,8 @@ urlpatterns = [
     path("fiche/", sheet.sheet, name="sheet"),
     path("marches/", views.markets, name="markets"),
     path("embed/", embed.embed, name="embed"),
+    path("donnees/", opendata.index, name="opendata"),
+    path("donnees/<str:filename>", opendata.download, name="opendata-file"),
     path("integrer/", embed.builder, name="embed-builder"),
     # "Fenêtre sur…"
     path("fenetre-sur/", editorial.article_list, name="articles"),

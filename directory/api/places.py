@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from geodata import gazetteer
+from geodata.geojson import conform
 from geodata.models import Commune, Departement, Region
 
 from ..models import Actor, ActorKind, ModerationStatus
@@ -314,4 +315,5 @@ class DepartementList(MapApiView):
             simplify=0.005,
             precision=5,
         )
-        return Response(json.loads(payload))
+        # Its output keeps a "crs" member and the database's ring order: made RFC 7946 here.
+        return Response(conform(json.loads(payload)))
