@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import embed, layer, sheet, views
+from . import embed, layer, sheet, standalone, views
 from .api import actors as api_actors
 from .api import articles as api_articles
 from .api import places as api_places
@@ -18,6 +18,7 @@ urlpatterns = [
     path("acteurs/<slug:slug>/", views.actor_detail, name="actor-detail"),
     path("fiche/", sheet.sheet, name="sheet"),
     path("marches/", views.markets, name="markets"),
+    path("carte.html", standalone.download, name="standalone-map"),
     path("embed/", embed.embed, name="embed"),
     path("donnees/", opendata.index, name="opendata"),
     path("donnees/<str:filename>", opendata.download, name="opendata-file"),
