@@ -32,6 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The API's rate limit still runs on every request (its cache reads and writes are part of
+# the measured time); only its threshold is raised above the benchmark's request count.
+os.environ.setdefault("API_RATE_LIMIT", "1000000/hour")
 
 import django  # noqa: E402
 
@@ -44,7 +47,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
-from directory.api import PAGE_SIZE  # noqa: E402
+from directory.api.actors import PAGE_SIZE  # noqa: E402
 from directory.models import Actor  # noqa: E402
 from directory.ranking import page_statement  # noqa: E402
 from directory.search import Search  # noqa: E402

@@ -1,16 +1,14 @@
 """GET /api/v1/actors/ (the search of #3, same filters and ranking) and /api/v1/actors/<slug>/."""
 
-import math
-
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from ..models import Actor
 from ..search import Search, SearchForm, feature_page
 from . import shapes
-from .base import MapApiView, invalid, page_links, validated
+from .base import MapApiView, collection, invalid, paging, validated
 from .detail import ActorDetailFeature, ActorDetailSerializer, detail_queryset
 from .schema import FORMAT, form_parameters
 
@@ -67,24 +65,10 @@ class ActorList(MapApiView):
             raise invalid(form)
         number = form.cleaned_data.get("page") or 1
         features, count = feature_page(search, number, PAGE_SIZE, request)
-        pages = max(1, math.ceil(count / PAGE_SIZE))
-        if number > pages:
-            raise invalid_page(number, pages)
-        following, previous = page_links(request, number, pages)
-        paging = {
-            "count": count,
-            "page": number,
-            "pages": pages,
-            "next": following,
-            "previous": previous,
-        }
+        paged = paging(request, number, count, PAGE_SIZE)
         if self.wants_geojson():
-            return Response({"type": "FeatureCollection", "features": features, **paging})
-        return Response({**paging, "results": [flat(f) for f in features]})
-
-
-def invalid_page(number: int, pages: int) -> ValidationError:
-    return ValidationError({"page": [f"Page hors limites (1 à {pages})."]})
+            return Response(collection(features, paged))
+        return Response({**paged, "results": [flat(f) for f in features]})
 
 
 class ActorDetail(MapApiView):

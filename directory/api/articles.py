@@ -1,15 +1,13 @@
 """GET /api/v1/articles/: the "Fenêtre sur…" portraits, newest first."""
 
-from django.core.paginator import Paginator
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ..editorial.api import article_json
 from ..editorial.views import ArticleFilter, cards
 from ..models.editorial import Article
 from . import shapes
-from .base import ApiView, page_links, validated
+from .base import ApiView, paging, validated
 from .schema import form_parameters
 
 PAGE_SIZE = 20
@@ -35,19 +33,9 @@ class ArticleList(ApiView):
     )
     def get(self, request):
         form = validated(ArticleFilter, request)
-        paginator = Paginator(cards(form.filter(Article.objects.published())), PAGE_SIZE)
+        queryset = cards(form.filter(Article.objects.published()))
         number = form.cleaned_data.get("page") or 1
-        if number > paginator.num_pages:
-            raise ValidationError({"page": [f"Page hors limites (1 à {paginator.num_pages})."]})
-        page = paginator.page(number)
-        following, previous = page_links(request, number, paginator.num_pages)
-        return Response(
-            {
-                "count": paginator.count,
-                "page": page.number,
-                "pages": paginator.num_pages,
-                "next": following,
-                "previous": previous,
-                "results": [article_json(a, request) for a in page.object_list],
-            }
-        )
+        paged = paging(request, number, queryset.count(), PAGE_SIZE)
+        start = (number - 1) * PAGE_SIZE
+        articles = queryset[start : start + PAGE_SIZE]
+        return Response({**paged, "results": [article_json(a, request) for a in articles]})

@@ -1,4 +1,6 @@
-"""What every API view shares: formats, errors, rate limit and cache headers."""
+"""What every API view shares: formats, errors, paging, rate limit and cache headers."""
+
+import math
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -121,15 +123,35 @@ def invalid(form) -> exceptions.ValidationError:
     )
 
 
-def page_links(request, number: int, pages: int) -> tuple[str | None, str | None]:
-    """Absolute URLs of the next and previous pages (None at either end)."""
+def paging(request, number: int, count: int, size: int) -> dict:
+    """count, page, pages, next and previous of page ``number``; a page past the end is a
+    400 saying the valid range."""
+    pages = max(1, math.ceil(count / size))
+    if number > pages:
+        raise exceptions.ValidationError({"page": [f"Page hors limites (1 à {pages})."]})
 
     def url(n):
         query = request.query_params.copy()
         query["page"] = n
         return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
-    return (
-        url(number + 1) if number < pages else None,
-        url(number - 1) if number > 1 else None,
-    )
+    return {
+        "count": count,
+        "page": number,
+        "pages": pages,
+        "next": url(number + 1) if number < pages else None,
+        "previous": url(number - 1) if number > 1 else None,
+    }
+
+
+def point_feature(pk: int, lon: float, lat: float, properties: dict) -> dict:
+    return {
+        "type": "Feature",
+        "id": pk,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": properties,
+    }
+
+
+def collection(features: list, paged: dict) -> dict:
+    return {"type": "FeatureCollection", "features": features, **paged}

@@ -8,7 +8,8 @@ from rest_framework import serializers as s
 from ..models import ActorKind, DistributionLink, ModerationStatus, ScheduleException, Weekday
 from ..models.market import MarketAuthorisation
 from ..opendata.osm import opening_hours
-from .shapes import Point
+from .base import point_feature
+from .shapes import feature_shape
 
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "examples": ["08:30"]})
@@ -204,16 +205,7 @@ class ActorDetailSerializer(s.Serializer):
     @staticmethod
     def as_feature(data: dict) -> dict:
         position = data["position"]
-        return {
-            "type": "Feature",
-            "id": data["id"],
-            "geometry": {"type": "Point", "coordinates": [position["lon"], position["lat"]]},
-            "properties": data,
-        }
+        return point_feature(data["id"], position["lon"], position["lat"], data)
 
 
-class ActorDetailFeature(s.Serializer):
-    type = s.ChoiceField(choices=["Feature"])
-    id = s.IntegerField()
-    geometry = Point()
-    properties = ActorDetailSerializer()
+ActorDetailFeature = feature_shape("ActorDetailFeature", ActorDetailSerializer())

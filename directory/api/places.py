@@ -1,7 +1,6 @@
 """Markets and pick-up points with their days; territories; the gazetteer."""
 
 import json
-import math
 
 from django import forms
 from django.db.models import Count, Q
@@ -21,7 +20,7 @@ from ..schedule import WEEKDAYS
 from ..search import SlugChoiceField
 from ..serializers import commune_json
 from . import shapes
-from .base import ApiView, MapApiView, page_links, validated
+from .base import ApiView, MapApiView, collection, paging, point_feature, validated
 from .detail import Authorisation, Slot
 from .schema import FORMAT, form_parameters
 
@@ -115,16 +114,9 @@ class PlacePage(shapes.Paging):
     results = Place(many=True)
 
 
-class PlaceFeature(s.Serializer):
-    type = s.ChoiceField(choices=["Feature"])
-    id = s.IntegerField()
-    geometry = shapes.Point()
-    properties = Place()
-
-
-class PlaceCollection(shapes.Paging):
-    type = s.ChoiceField(choices=["FeatureCollection"])
-    features = PlaceFeature(many=True)
+PlaceCollection = shapes.collection_shape(
+    "PlaceCollection", shapes.feature_shape("PlaceFeature", Place())
+)
 
 
 class MarketList(MapApiView):
@@ -146,35 +138,16 @@ class MarketList(MapApiView):
     def get(self, request):
         form = validated(MarketFilter, request)
         queryset = form.queryset()
-        count = queryset.count()
-        pages = max(1, math.ceil(count / PAGE_SIZE))
         number = form.cleaned_data.get("page") or 1
-        if number > pages:
-            raise ValidationError({"page": [f"Page hors limites (1 à {pages})."]})
+        paged = paging(request, number, queryset.count(), PAGE_SIZE)
         start = (number - 1) * PAGE_SIZE
         rows = Place(
             queryset[start : start + PAGE_SIZE], many=True, context={"request": request}
         ).data
-        following, previous = page_links(request, number, pages)
-        paging = {
-            "count": count,
-            "page": number,
-            "pages": pages,
-            "next": following,
-            "previous": previous,
-        }
         if self.wants_geojson():
-            features = [
-                {
-                    "type": "Feature",
-                    "id": row["id"],
-                    "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-                    "properties": row,
-                }
-                for row in rows
-            ]
-            return Response({"type": "FeatureCollection", "features": features, **paging})
-        return Response({**paging, "results": rows})
+            features = [point_feature(r["id"], r["lon"], r["lat"], r) for r in rows]
+            return Response(collection(features, paged))
+        return Response({**paged, "results": rows})
 
 
 class GazetteerEntry(s.Serializer):

@@ -77,13 +77,6 @@ class ActorSummaryJSON(ActorSummary):
     lon = s.FloatField()
 
 
-class ActorFeature(s.Serializer):
-    type = s.ChoiceField(choices=["Feature"])
-    id = s.IntegerField()
-    geometry = Point()
-    properties = ActorSummary()
-
-
 class Paging(s.Serializer):
     count = s.IntegerField(min_value=0)
     page = s.IntegerField(min_value=1)
@@ -92,9 +85,25 @@ class Paging(s.Serializer):
     previous = s.URLField(allow_null=True)
 
 
-class ActorCollection(Paging):
-    type = s.ChoiceField(choices=["FeatureCollection"])
-    features = ActorFeature(many=True)
+def feature_shape(name: str, properties: s.Serializer):
+    """The schema of a point Feature whose properties are ``properties``."""
+    fields = {
+        "type": s.ChoiceField(choices=["Feature"]),
+        "id": s.IntegerField(),
+        "geometry": Point(),
+        "properties": properties,
+    }
+    return type(name, (s.Serializer,), fields)
+
+
+def collection_shape(name: str, feature) -> type:
+    """The schema of a paged FeatureCollection of ``feature``."""
+    fields = {"type": s.ChoiceField(choices=["FeatureCollection"]), "features": feature(many=True)}
+    return type(name, (Paging,), fields)
+
+
+ActorFeature = feature_shape("ActorFeature", ActorSummary())
+ActorCollection = collection_shape("ActorCollection", ActorFeature)
 
 
 class ActorPage(Paging):

@@ -237,3 +237,11 @@ def test_download_builds_on_demand_then_serves_the_cached_file(
     assert "Marché du Mail (rénové)" in b"".join(changed.streaming_content).decode()
     assert client.get("/donnees/secret.txt").status_code == 404
     assert "tout-pres.csv" in client.get("/donnees/").content.decode()
+
+
+def test_every_column_is_documented_for_reusers():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "opendata.md").read_text()
+    for name in FIELDS:
+        assert f"| `{name}` |" in doc, name
