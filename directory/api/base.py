@@ -4,7 +4,7 @@ import math
 
 from django.conf import settings
 from django.http import JsonResponse
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, renderers, views
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -31,27 +31,22 @@ class GeoJSONRenderer(JSONRenderer):
 
 
 class Negotiation(DefaultContentNegotiation):
-    """``?format=`` must name a format the endpoint has (else a 400 saying which); an Accept
-    header nothing satisfies gets the default format rather than a bare 406."""
+    """The format is chosen by ``?format=`` only, never by the Accept header: v1 answered
+    GeoJSON to everyone before it had a second format, and clients sending
+    ``Accept: application/json`` (GeoJSON is JSON) must keep getting it. An unknown
+    ``format`` is a 400 saying which exist."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
         wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
-        if wanted:
-            for renderer in renderers:
-                if renderer.format == wanted:
-                    return renderer, renderer.media_type
-            formats = ", ".join(r.format for r in renderers)
-            raise exceptions.ValidationError(
-                {
-                    "format": [
-                        _("Format inconnu : choisissez parmi %(formats)s.") % {"formats": formats}
-                    ]
-                }
-            )
-        try:
-            return super().select_renderer(request, renderers, format_suffix)
-        except exceptions.NotAcceptable:
+        if not wanted:
             return renderers[0], renderers[0].media_type
+        for renderer in renderers:
+            if renderer.format == wanted:
+                return renderer, renderer.media_type
+        formats = ", ".join(r.format for r in renderers)
+        raise exceptions.ValidationError(
+            {"format": [_("Format inconnu : choisissez parmi %(formats)s.") % {"formats": formats}]}
+        )
 
 
 def exception_handler(exc, context):
@@ -96,8 +91,6 @@ class ApiView(views.APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         if response.status_code == 200:
             patch_cache_control(response, public=True, max_age=self.max_age)
-        if len(self.renderer_classes) > 1:
-            patch_vary_headers(response, ["Accept"])
         return response
 
     def wants_geojson(self) -> bool:

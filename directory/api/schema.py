@@ -69,7 +69,7 @@ FORMAT = OpenApiParameter(
     OpenApiParameter.QUERY,
     enum=["geojson", "json"],
     description="geojson (défaut, RFC 7946) ou json (liste à plat, lat/lon en propriétés). "
-    "L'en-tête Accept (application/geo+json, application/json) choisit aussi.",
+    "Seul ce paramètre choisit : l'en-tête Accept n'y change rien.",
 )
 
 

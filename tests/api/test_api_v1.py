@@ -65,13 +65,15 @@ def test_search_speaks_geojson_by_default_and_flat_json_on_request(client, home_
     assert geo.json()["type"] == "FeatureCollection"
     flat = client.get("/api/v1/actors/", {**near, "format": "json"})
     assert flat["Content-Type"] == "application/json"
+    # Only ?format= chooses: v1 clients of issue #3 sending Accept: application/json
+    # (GeoJSON is JSON) keep getting the GeoJSON they were built on.
     by_accept = client.get("/api/v1/actors/", near, HTTP_ACCEPT="application/json")
-    assert by_accept.json() == flat.json()
+    assert by_accept["Content-Type"] == "application/geo+json"
+    assert by_accept.json() == geo.json()
     rows = flat.json()["results"]
     assert [r["name"] for r in rows] == [f["properties"]["name"] for f in geo.json()["features"]]
     feature = geo.json()["features"][0]
     assert [rows[0]["lon"], rows[0]["lat"]] == feature["geometry"]["coordinates"]
-    assert "Accept" in geo["Vary"]
     bad = client.get("/api/v1/actors/", {**near, "format": "xml"})
     assert bad.status_code == 400 and list(bad.json()["errors"]) == ["format"]
 
