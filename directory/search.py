@@ -85,6 +85,9 @@ class SlugChoiceField(forms.MultipleChoiceField):
         super().__init__(*args, required=False, **kwargs)
 
     def valid_value(self, value):
+        # PostgreSQL refuses NUL in a string literal: such a value is invalid, not a 500.
+        if "\x00" in value or len(value) > 100:
+            return False
         return self.model.objects.filter(**{self.key: value}).exists()
 
 

@@ -37,24 +37,24 @@ def download(request, filename):
     if fmt is None:
         raise Http404("Fichier inconnu.")
     path, metadata = fresh(fmt)
-    etag = quote_etag(f"{metadata['stamp']}-{fmt.key}")
     generated = datetime.datetime.fromisoformat(metadata["generated_at"])
-    response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115 (FileResponse closes it)
-        content_type=fmt.content_type,
-        as_attachment="inline" not in request.GET,
-        filename=f"{path.stem}-{generated:%Y-%m-%d}{path.suffix}",
-    )
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(generated.timestamp())
-    licence = settings.TOUTPRES_OPEN_DATA["LICENCE_URL"]
-    response["Link"] = f'<{licence}>; rel="license"'
+    headers = {
+        "ETag": quote_etag(f"{metadata['stamp']}-{fmt.key}"),
+        "Last-Modified": http_date(generated.timestamp()),
+        "Link": f'<{settings.TOUTPRES_OPEN_DATA["LICENCE_URL"]}>; rel="license"',
+    }
+    # ConditionalGetMiddleware skips streaming responses: answer 304s here, before the file
+    # is opened (closing an unsent response would signal the end of the request).
+    if headers["ETag"] in parse_etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    else:
+        response = FileResponse(
+            open(path, "rb"),  # noqa: SIM115 (FileResponse closes it)
+            content_type=fmt.content_type,
+            as_attachment="inline" not in request.GET,
+            filename=f"{path.stem}-{generated:%Y-%m-%d}{path.suffix}",
+        )
+    for name, value in headers.items():
+        response[name] = value
     patch_cache_control(response, public=True, max_age=300)
-    # ConditionalGetMiddleware skips streaming responses: answer 304s here.
-    if etag in parse_etags(request.headers.get("If-None-Match", "")):
-        not_modified = HttpResponseNotModified()
-        for header in ("ETag", "Last-Modified", "Cache-Control", "Link"):
-            not_modified[header] = response[header]
-        response.close()
-        return not_modified
     return response

@@ -258,3 +258,16 @@ def test_detail_positions_are_public_ones(client, make_actor, territories):
     data = client.get(f"/api/v1/actors/{shop.slug}/", {"format": "json"}).json()
     assert data["position"] == {"lat": 47.59, "lon": 1.34, "approximate": False}
     assert data["address"] == "1 rue X"
+
+
+def test_nul_bytes_are_a_400_not_a_database_error(client, territories):
+    # Found by schemathesis on PostGIS: PostgreSQL refuses NUL in a string literal.
+    for url, params in [
+        ("/api/v1/actors/", {"region": "2\x004"}),
+        ("/api/v1/actors/", {"departement": "4\x001"}),
+        ("/api/v1/markets/", {"commune": "41\x00018"}),
+        ("/api/v1/places/", {"q": "Bl\x00ois"}),
+    ]:
+        response = client.get(url, params)
+        assert response.status_code == 400, (url, response.content)
+        assert response.json()["errors"]
