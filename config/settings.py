@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "directory.framing.FrameAncestorsMiddleware",
     # Records who made each change in the listings' history.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Daily page-view totals for /staff/chiffres/ (no cookie, no personal data).
+    "directory.figures.middleware.PageViewMiddleware",
 ]
 
 # Staff log in with a password; owners only through signed links e-mailed to them.
@@ -245,6 +247,8 @@ TOUTPRES_FRESHNESS = {
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://toutpres")}
 
 # Public API v1 (docs/api.md): read-only, anonymous, rate limited per client address.
+# Partner list imports (docs/imports.md): the largest file staff may upload.
+TOUTPRES_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 TOUTPRES_API_RATE = env.str("API_RATE_LIMIT", default="600/hour")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

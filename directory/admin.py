@@ -17,6 +17,7 @@ from .models import (
     DistributionLink,
     EmbedView,
     Event,
+    ImportSource,
     Label,
     MarketAuthorisation,
     ModerationEvent,
@@ -117,7 +118,16 @@ def _set_status(status):
 @admin.register(Actor)
 class ActorAdmin(SimpleHistoryAdmin, LeafletGeoAdmin):
     list_display = ["name", "kind", "commune", "departement", "status", "updated_at"]
-    list_filter = ["kind", "status", DepartementFilter, "categories", "labels", "sale_modes"]
+    list_filter = [
+        "kind",
+        "status",
+        DepartementFilter,
+        "location_checked",
+        "import_source",
+        "categories",
+        "labels",
+        "sale_modes",
+    ]
     search_fields = ["name", "products", "commune__name", "postal_code", "phone", "email"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["commune", "owner"]
@@ -153,6 +163,7 @@ class ActorAdmin(SimpleHistoryAdmin, LeafletGeoAdmin):
                     "commune",
                     "location",
                     "location_is_approximate",
+                    "location_checked",
                 ]
             },
         ),
@@ -160,7 +171,17 @@ class ActorAdmin(SimpleHistoryAdmin, LeafletGeoAdmin):
         (_("Contact privé"), {"fields": ["contact_name", "contact_email", "contact_phone"]}),
         (
             _("Suivi"),
-            {"fields": ["confirmed_at", "created_at", "updated_at", "source", "source_key"]},
+            {
+                "fields": [
+                    "confirmed_at",
+                    "created_at",
+                    "updated_at",
+                    "import_source",
+                    "source",
+                    "source_key",
+                    "source_dropped_at",
+                ]
+            },
         ),
     ]
 
@@ -235,4 +256,16 @@ class EmbedViewAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportSource)
+class ImportSourceAdmin(admin.ModelAdmin):
+    """Sources are created by the import pages; here staff correct a name or a licence."""
+
+    list_display = ["name", "licence", "partner", "publish", "created_at"]
+    fields = ["name", "slug", "partner", "licence", "licence_url", "publish"]
+    readonly_fields = ["slug"]
+
+    def has_add_permission(self, request):
         return False

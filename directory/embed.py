@@ -11,8 +11,6 @@ from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -23,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from geodata.models import Commune, Departement
 
+from .figures.counting import bump
 from .framing import allow_framing
 from .models import ActorKind, Category, EmbedView
 from .views import RADII, home
@@ -88,15 +87,7 @@ def record_view(request) -> None:
     origin = origin_of(request.headers.get("Referer", ""))
     if origin and origin == origin_of(request.build_absolute_uri("/")):
         return
-    today = timezone.localdate()
-    counted = EmbedView.objects.filter(day=today, origin=origin)
-    if counted.update(views=F("views") + 1):
-        return
-    try:
-        with transaction.atomic():
-            EmbedView.objects.create(day=today, origin=origin, views=1)
-    except IntegrityError:  # another request created today's row in between
-        counted.update(views=F("views") + 1)
+    bump(EmbedView, {"day": timezone.localdate(), "origin": origin}, views=1)
 
 
 @require_GET

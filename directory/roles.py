@@ -23,6 +23,11 @@ MODERATOR_PERMISSIONS = [
     "directory.change_claim",
     "directory.view_moderationevent",
     "directory.view_embedview",
+    # Partner lists: moderators import them and answer for what they publish.
+    "directory.import_actors",
+    "directory.view_figures",
+    "directory.view_importsource",
+    "directory.change_importsource",
     "directory.view_category",
     "directory.view_label",
     "directory.view_salemode",
@@ -47,8 +52,9 @@ CONTRIBUTORS = "Contributeurs"
 # listings only), so they get no access to the listings themselves.
 EDITOR_PERMISSIONS = [
     "directory.publish_article",
-    # Partners' embed figures: communication staff report them.
+    # Partners' embed figures and the site's: communication staff report them.
     "directory.view_embedview",
+    "directory.view_figures",
     "directory.view_historicalarticle",
 ] + [
     f"directory.{action}_{model}"

@@ -1,12 +1,15 @@
 from django.urls import path
 
 from . import embed, layer, sheet, standalone, views
+from .alerts import views as alerts
 from .api import actors as api_actors
 from .api import articles as api_articles
 from .api import places as api_places
 from .api import reference as api_reference
 from .editorial import feeds
 from .editorial import views as editorial
+from .figures import views as figures
+from .imports import views as imports
 from .moderation import views as moderation
 from .opendata import views as opendata
 from .registration import views as owner
@@ -23,6 +26,11 @@ urlpatterns = [
     path("donnees/", opendata.index, name="opendata"),
     path("donnees/<str:filename>", opendata.download, name="opendata-file"),
     path("integrer/", embed.builder, name="embed-builder"),
+    # « Nouveau près de chez moi »
+    path("alertes/", alerts.subscribe, name="alerts"),
+    path("alertes/<uuid:token>/confirmer/", alerts.confirm, name="alert-confirm"),
+    path("alertes/<uuid:token>/desabonner/", alerts.unsubscribe, name="alert-unsubscribe"),
+    path("alertes/<uuid:token>/reabonner/", alerts.resubscribe, name="alert-resubscribe"),
     # "Fenêtre sur…"
     path("fenetre-sur/", editorial.article_list, name="articles"),
     path("fenetre-sur/atom.xml", feeds.ArticlesAtom(), name="articles-atom"),
@@ -58,6 +66,17 @@ urlpatterns = [
     ),
     path("moderation/modifications/<int:pk>/", moderation.change_review, name="moderation-change"),
     path("moderation/rattachements/<int:pk>/", moderation.claim_review, name="moderation-claim"),
+    # Staff: figures
+    path("staff/chiffres/", figures.figures, name="figures"),
+    path("staff/chiffres/<slug:name>.csv", figures.figures_csv, name="figures-csv"),
+    # Staff: partner list imports
+    path("staff/imports/", imports.index, name="import-index"),
+    path("staff/imports/<int:pk>/", imports.run_page, name="import-run"),
+    path("staff/imports/<int:pk>/colonnes/", imports.run_mapping, name="import-mapping"),
+    path("staff/imports/<int:pk>/etape/", imports.run_step, name="import-step"),
+    path("staff/imports/<int:pk>/confirmer/", imports.run_confirm, name="import-confirm"),
+    path("staff/imports/<int:pk>/annuler/", imports.run_cancel, name="import-cancel"),
+    path("staff/imports/<int:pk>/rapport.csv", imports.run_report, name="import-report"),
     # Public API v1 (docs/api.md); the layer is our map's own format, outside the contract.
     path("api/v1/actors/", api_actors.ActorList.as_view(), name="api-actors"),
     # <str:…>, not <slug:…>: a malformed slug gets the API's JSON 404, not an HTML page.

@@ -13,6 +13,7 @@ from geodata.gazetteer import locate
 from geodata.models import Commune
 
 from .editorial.views import cards
+from .figures.counting import record_search
 from .markers import legend, map_styles
 from .models import Actor, ActorKind, Article, DistributionLink, ModerationStatus
 from .search import Search, SearchForm, load_page
@@ -73,6 +74,10 @@ def home(request, fixed=None, title=None, template="directory/home.html", embed=
             origin = locate(search.point.y, search.point.x) if search.point else None
             for actor in actors:
                 mark_elsewhere(actor, origin)
+            if not request.GET.get("page"):
+                record_search(
+                    search_place(search, origin), search_product(search), page.paginator.count
+                )
             context.update(
                 search=search,
                 page=page,
@@ -96,6 +101,24 @@ def home(request, fixed=None, title=None, template="directory/home.html", embed=
             home_articles=home_articles() if not (fixed or embed) else [],
         )
     return render(request, template, context)
+
+
+def search_place(search, origin) -> str:
+    """Where a search looked, for the figures: the commune of its point, never the address
+    typed, else the territories chosen."""
+    if origin is not None:
+        if origin.commune is not None:
+            return origin.commune.label
+        if origin.departement is not None:
+            return f"{origin.departement.name} ({origin.departement.code})"
+        return gettext("hors des communes connues")
+    territory = [*search.regions, *search.departements, *search.communes]
+    return ", ".join(territory)[:120]
+
+
+def search_product(search) -> str:
+    """What a search looked for, for the figures: its words, else its categories."""
+    return search.q or " ".join(search.categories)
 
 
 def territory_bounds(search) -> list | None:
@@ -174,6 +197,7 @@ def actor_detail(request, slug):
     actor = get_object_or_404(
         Actor.objects.visible_to(request.user)
         .with_places("commune__departement__region", "authorisation")
+        .select_related("import_source")
         .prefetch_related(
             "categories",
             "labels",

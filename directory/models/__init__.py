@@ -1,7 +1,10 @@
 from .actor import Actor, unique_slug
+from .alerts import Alert, AlertDelivery
 from .choices import ActorKind, ModerationStatus, Weekday
 from .editorial import Article, ArticleImage, ArticleKind, ArticleState, ArticleStatus, Partner
 from .embed import EmbedView
+from .figures import ListingCountDay, PageViewDay, SearchDay
+from .imports import ImportRecord, ImportRun, ImportSource, RecordAction, RunStatus
 from .links import DistributionLink
 from .market import MarketAuthorisation
 from .moderation import ChangeRequest, Claim, Event, ModerationEvent, RequestStatus
@@ -11,6 +14,8 @@ from .taxonomy import Category, Label, SaleMode
 
 __all__ = [
     "Actor",
+    "Alert",
+    "AlertDelivery",
     "ActorPhoto",
     "ActorKind",
     "Article",
@@ -20,6 +25,14 @@ __all__ = [
     "ArticleStatus",
     "Partner",
     "EmbedView",
+    "ListingCountDay",
+    "PageViewDay",
+    "SearchDay",
+    "ImportRecord",
+    "ImportRun",
+    "ImportSource",
+    "RecordAction",
+    "RunStatus",
     "Category",
     "ChangeRequest",
     "Claim",

@@ -116,6 +116,19 @@ class Actor(models.Model):
     source_key = models.CharField(
         _("identifiant dans la source"), max_length=100, blank=True, default=""
     )
+    # Listings relayed from a partner's list: where they came from, under which licence
+    # (shown on the page), and whether the partner's latest file still has them.
+    import_source = models.ForeignKey(
+        "ImportSource",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actors",
+        verbose_name=_("liste d'origine"),
+    )
+    source_dropped_at = models.DateTimeField(
+        _("absente de sa source depuis le"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     confirmed_at = models.DateTimeField(_("informations confirmées le"), null=True, blank=True)

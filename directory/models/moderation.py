@@ -131,6 +131,9 @@ class Event(models.TextChoices):
     REMINDED = "reminded", _("Rappel de confirmation envoyé")
     HIDDEN_STALE = "hidden_stale", _("Masquée faute de confirmation")
     RESTORED = "restored", _("Version restaurée")
+    IMPORTED = "imported", _("Importée d'une liste partenaire")
+    IMPORT_UPDATED = "import_updated", _("Mise à jour par une liste partenaire")
+    SOURCE_DROPPED = "source_dropped", _("Absente de la dernière liste du partenaire")
 
 
 class ModerationEvent(models.Model):

@@ -6,7 +6,7 @@ from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
 from django.db.models import F, Q, Value
-from django.db.models.functions import Replace
+from django.db.models.functions import Lower, Replace, Right
 from django.utils.translation import gettext_lazy as _
 
 from geodata.text import normalize
@@ -74,46 +74,74 @@ def similar_names(a: str, b: str) -> bool:
 
 def find_duplicates(actor: Actor, limit: int = 10) -> list[Duplicate]:
     """Other listings (not drafts, not archived) that may be the same place or business."""
-    others = Actor.objects.exclude(pk=actor.pk).exclude(
-        status__in=[ModerationStatus.DRAFT, ModerationStatus.ARCHIVED]
-    )
-    found: dict[int, Duplicate] = {}
+    return find_duplicates_many([actor])[0][:limit]
 
-    def add(other, reason):
-        found.setdefault(other.pk, Duplicate(other, [])).reasons.append(str(reason))
 
-    if actor.location is not None and actor.name:
-        for other in others.near(actor.location, NAME_RADIUS_KM).only(
-            "pk", "name", "slug", "status", "kind"
-        ):
-            if similar_names(actor.name, other.name):
-                add(other, _("nom proche à moins d'1 km"))
-    phone = phone_digits(actor.phone) or phone_digits(actor.contact_phone)
-    phones = {p for p in (phone_digits(actor.phone), phone_digits(actor.contact_phone)) if p}
-    if phone:
-        # Compare digits only: "02 38 …", "+33 2 38 …" and "0238…" are the same number,
-        # so both sides lose their separators and must end with the same nine digits.
-        tail = phone[-9:]
+def find_duplicates_many(actors: list[Actor], exclude=None) -> list[list[Duplicate]]:
+    """find_duplicates for many listings at once (an import's batch): one query per rule for
+    the whole batch, plus one nearby-name query per listing. ``exclude`` narrows the
+    listings compared against (a queryset filter)."""
+    others = Actor.objects.exclude(status__in=[ModerationStatus.DRAFT, ModerationStatus.ARCHIVED])
+    if exclude is not None:
+        others = others.exclude(exclude)
+    found: list[dict[int, Duplicate]] = [{} for _ in actors]
+
+    def add(index, other, reason):
+        if other.pk != actors[index].pk:
+            found[index].setdefault(other.pk, Duplicate(other, [])).reasons.append(str(reason))
+
+    for index, actor in enumerate(actors):
+        if actor.location is not None and actor.name:
+            for other in others.near(actor.location, NAME_RADIUS_KM).only(
+                "pk", "name", "slug", "status", "kind"
+            ):
+                if similar_names(actor.name, other.name):
+                    add(index, other, _("nom proche à moins d'1 km"))
+
+    # Phones: compare digits only ("02 38 …", "+33 2 38 …" and "0238…" are the same
+    # number), so both sides lose their separators and are matched on their last nine digits.
+    phones = [
+        {p for p in (phone_digits(a.phone), phone_digits(a.contact_phone)) if p} for a in actors
+    ]
+    tails = {p[-9:] for numbers in phones for p in numbers}
+    if tails:
         candidates = others.annotate(
-            phone_bare=_bare("phone"), contact_bare=_bare("contact_phone")
-        ).filter(Q(phone_bare__endswith=tail) | Q(contact_bare__endswith=tail))
-        for other in candidates[:200]:
-            if phones & {phone_digits(other.phone), phone_digits(other.contact_phone)}:
-                add(other, _("même numéro de téléphone"))
-    emails = {e.lower() for e in (actor.email, actor.contact_email) if e}
-    if emails:
+            phone_tail=Right(_bare("phone"), 9), contact_tail=Right(_bare("contact_phone"), 9)
+        ).filter(Q(phone_tail__in=tails) | Q(contact_tail__in=tails))
+        for other in candidates.only(
+            "pk", "name", "slug", "status", "kind", "phone", "contact_phone"
+        ):
+            theirs = {phone_digits(other.phone), phone_digits(other.contact_phone)} - {""}
+            for index, numbers in enumerate(phones):
+                if numbers & theirs:
+                    add(index, other, _("même numéro de téléphone"))
+
+    emails = [{e.lower() for e in (a.email, a.contact_email) if e} for a in actors]
+    wanted = set().union(*emails)
+    if wanted:
+        candidates = others.annotate(
+            email_lower=Lower("email"), contact_lower=Lower("contact_email")
+        ).filter(Q(email_lower__in=wanted) | Q(contact_lower__in=wanted))
+        for other in candidates.only(
+            "pk", "name", "slug", "status", "kind", "email", "contact_email"
+        ):
+            theirs = {other.email.lower(), other.contact_email.lower()} - {""}
+            for index, addresses in enumerate(emails):
+                if addresses & theirs:
+                    add(index, other, _("même e-mail"))
+
+    sites = [{s for s in (site_key(a.website), site_key(a.shop_url)) if s} for a in actors]
+    hosts = sorted({s.split("/")[0] for own in sites for s in own})
+    # Chunks: SQLite parses a chain of OR as a tree of bounded depth.
+    for start in range(0, len(hosts), 100):
         query = Q()
-        for email in emails:
-            query |= Q(email__iexact=email) | Q(contact_email__iexact=email)
-        for other in others.filter(query)[:50]:
-            add(other, _("même e-mail"))
-    sites = {s for s in (site_key(actor.website), site_key(actor.shop_url)) if s}
-    if sites:
-        hosts = {s.split("/")[0] for s in sites}
-        query = Q()
-        for host in hosts:
+        for host in hosts[start : start + 100]:
             query |= Q(website__icontains=host) | Q(shop_url__icontains=host)
-        for other in others.filter(query)[:50]:
-            if sites & {site_key(other.website), site_key(other.shop_url)}:
-                add(other, _("même site web"))
-    return list(found.values())[:limit]
+        for other in others.filter(query).only(
+            "pk", "name", "slug", "status", "kind", "website", "shop_url"
+        ):
+            theirs = {site_key(other.website), site_key(other.shop_url)} - {""}
+            for index, own in enumerate(sites):
+                if own & theirs:
+                    add(index, other, _("même site web"))
+    return [list(duplicates.values()) for duplicates in found]

@@ -70,6 +70,16 @@ def queue(request):
             "stale": freshness.awaiting_confirmation()
             .select_related("owner")
             .order_by("reminder_sent_at")[:200],
+            # Imported with only a commune for position: the pin is the town hall.
+            "pins": Actor.objects.filter(location_checked=False)
+            .exclude(import_source=None)
+            .exclude(status=ModerationStatus.ARCHIVED)
+            .select_related("commune", "import_source")
+            .order_by("created_at", "pk")[:200],
+            "dropped": Actor.objects.exclude(source_dropped_at=None)
+            .exclude(status=ModerationStatus.ARCHIVED)
+            .select_related("import_source")
+            .order_by("source_dropped_at", "pk")[:200],
             "events": ModerationEvent.objects.select_related("by")[:30],
         },
     )

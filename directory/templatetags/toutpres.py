@@ -17,3 +17,9 @@ def ld_json(value) -> str:
     """A <script type="application/ld+json"> block, safe for any user-provided text inside."""
     payload = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{payload}</script>')  # noqa: S308 (escaped above)
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] in a template (Django's dot lookup cannot take a variable key)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -390,6 +390,8 @@ def test_article_list_queries_are_constant(
         reverse("directory:api-articles"),
         reverse("directory:home"),
     ]
+    for url in urls:  # the day's first page view creates its counter row: not measured
+        client.get(url)
     before = {url: count(url) for url in urls}
     for i in range(11):
         make_article(actors=farms, partner=Partner.objects.create(name=f"Partenaire {i}"))

@@ -1,0 +1,1 @@
+"""« Nouveau près de chez moi » : e-mail alerts for new or reopened listings nearby."""

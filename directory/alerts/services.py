@@ -1,0 +1,184 @@
+"""Subscribing, confirming, unsubscribing, and the weekly digest of new or reopened listings."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from geodata.distance import geodesic_km
+
+from .. import clock
+from ..models import Actor, Alert, AlertDelivery, ModerationEvent
+from ..models.moderation import Event
+from ..serializers import km
+
+MAX_ALERTS_PER_EMAIL = 10
+WEEK = datetime.timedelta(days=7)
+# A weekly cron run a few minutes early must not skip a week.
+SLACK = datetime.timedelta(hours=6)
+MAX_PER_DIGEST = 30
+UNCONFIRMED_DAYS = 7
+UNSUBSCRIBED_DAYS = 30
+# Events that make a listing "new" for the people around it.
+NEW_EVENTS = (Event.APPROVED, Event.IMPORTED, Event.REPUBLISHED)
+SAME_PLACE_KM = 0.1
+
+
+def link(alert: Alert, name: str) -> str:
+    return settings.TOUTPRES_SITE_URL + reverse(f"directory:{name}", args=[alert.token])
+
+
+def subscribe(
+    email: str, place: str, point, radius_km: int, categories, language: str
+) -> Alert | None:
+    """A new unconfirmed alert and its confirmation e-mail. The same alert asked for again
+    gets its confirmation again (or nothing if confirmed); None past the per-address limit."""
+    email = email.strip().lower()
+    mine = Alert.objects.filter(email=email, unsubscribed_at__isnull=True)
+    # Alerts are few per address: compare places here, geodesically.
+    same = next(
+        (
+            alert
+            for alert in mine.filter(radius_km=radius_km).order_by("-confirmed_at")
+            if geodesic_km((alert.location.y, alert.location.x), (point.y, point.x))
+            <= SAME_PLACE_KM
+        ),
+        None,
+    )
+    if same is not None:
+        if same.confirmed_at is None:
+            send_confirmation(same)
+        return same
+    if mine.count() >= MAX_ALERTS_PER_EMAIL:
+        return None
+    alert = Alert.objects.create(
+        email=email, place=place, location=point, radius_km=radius_km, language=language
+    )
+    alert.categories.set(categories)
+    send_confirmation(alert)
+    return alert
+
+
+def send_confirmation(alert: Alert) -> None:
+    _mail(alert, "alert_confirm", {"confirm_url": link(alert, "alert-confirm")})
+
+
+def confirm(alert: Alert) -> None:
+    if alert.confirmed_at is None:
+        alert.confirmed_at = clock.now()
+    alert.unsubscribed_at = None
+    alert.save(update_fields=["confirmed_at", "unsubscribed_at"])
+
+
+def unsubscribe(alert: Alert) -> None:
+    if alert.unsubscribed_at is None:
+        alert.unsubscribed_at = clock.now()
+        alert.save(update_fields=["unsubscribed_at"])
+
+
+@dataclass
+class Item:
+    actor: Actor
+    distance_km: float
+    reopened: bool
+
+    @property
+    def distance(self) -> str:
+        return km(self.distance_km)
+
+
+def digest(alert: Alert, now=None) -> list[Item]:
+    """Published listings within the alert's radius (and categories) that appeared or
+    reopened since the alert was confirmed, and were never sent to it."""
+    now = now or clock.now()
+    since = alert.confirmed_at
+    new_ids = ModerationEvent.objects.filter(action__in=NEW_EVENTS, at__gte=since).values(
+        "actor_id"
+    )
+    today = timezone.localtime(now).date()
+    reopened = Q(closed_until__gte=timezone.localtime(since).date(), closed_until__lt=today)
+    candidates = (
+        Actor.objects.published()
+        .near(alert.location, alert.radius_km)
+        .filter(Q(pk__in=new_ids) | Q(created_at__gte=since) | reopened)
+        .exclude(pk__in=AlertDelivery.objects.filter(alert=alert).values("actor_id"))
+        .select_related("commune")
+    )
+    slugs = list(alert.categories.values_list("slug", flat=True))
+    if slugs:
+        candidates = candidates.filter(categories__slug__in=slugs).distinct()
+    items = []
+    for actor in candidates[:MAX_PER_DIGEST]:
+        is_new = (
+            actor.created_at >= since
+            or ModerationEvent.objects.filter(
+                actor=actor, action__in=NEW_EVENTS, at__gte=since
+            ).exists()
+        )
+        items.append(Item(actor, actor.distance.km, reopened=not is_new))
+    return items
+
+
+def due(now=None):
+    """Confirmed alerts whose last digest is a week old (or that never had one)."""
+    now = now or clock.now()
+    return Alert.objects.active().filter(
+        Q(last_sent_at__isnull=True) | Q(last_sent_at__lte=now - WEEK + SLACK)
+    )
+
+
+def send_digest(alert: Alert, now=None) -> int:
+    """Sends the alert's digest if it has anything; returns the listings sent. The
+    deliveries and the mail go together: a failed send records nothing."""
+    now = now or clock.now()
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().filter(pk=alert.pk)
+        alert = locked.get()
+        if alert.last_sent_at and alert.last_sent_at > now - WEEK + SLACK:
+            return 0  # another run sent it meanwhile
+        items = digest(alert, now)
+        if not items:
+            return 0
+        AlertDelivery.objects.bulk_create(AlertDelivery(alert=alert, actor=i.actor) for i in items)
+        alert.last_sent_at = now
+        alert.save(update_fields=["last_sent_at"])
+        _mail(alert, "alert_digest", {"items": items}, one_click=True)
+    return len(items)
+
+
+def purge(now=None) -> tuple[int, int]:
+    """Forgets unconfirmed alerts after a week and unsubscribed ones after a month."""
+    now = now or clock.now()
+    unconfirmed, _ = Alert.objects.filter(
+        confirmed_at__isnull=True, created_at__lt=now - datetime.timedelta(days=UNCONFIRMED_DAYS)
+    ).delete()
+    gone, _ = Alert.objects.filter(
+        unsubscribed_at__lt=now - datetime.timedelta(days=UNSUBSCRIBED_DAYS)
+    ).delete()
+    return unconfirmed, gone
+
+
+def _mail(alert: Alert, template: str, context: dict, one_click: bool = False) -> None:
+    unsubscribe_url = link(alert, "alert-unsubscribe")
+    with translation.override(alert.language or settings.LANGUAGE_CODE):
+        text = render_to_string(
+            f"emails/{template}.txt",
+            {
+                "site_url": settings.TOUTPRES_SITE_URL,
+                "alert": alert,
+                "unsubscribe_url": unsubscribe_url,
+                **context,
+            },
+        )
+    subject, _sep, body = text.strip().partition("\n")
+    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>"}
+    if one_click:
+        # RFC 8058: mail clients unsubscribe with one POST, no page to visit.
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    EmailMessage(subject.strip(), body.strip() + "\n", None, [alert.email], headers=headers).send()

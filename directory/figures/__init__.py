@@ -1,0 +1,1 @@
+"""Staff figures (/staff/chiffres/): visits, searches, listings, registrations, embeds."""

@@ -1,0 +1,257 @@
+"""The dry run: every row of the file becomes a record saying what the import will do
+(create, update, leave unchanged, skip as a duplicate, reject) and why. Listings are only
+read. Rows are read as a stream and written in batches, so memory does not grow with the
+file, and an interrupted analysis resumes at its last batch."""
+
+import time
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from geodata.distance import geodesic_km
+
+from ..models import Actor, ImportRecord, ImportRun, ModerationStatus, RecordAction, RunStatus
+from ..moderation.duplicates import NAME_RADIUS_KM, find_duplicates_many, similar_names
+from . import readers
+from .clean import Cleaned, References, Rejected, clean_row, dedupe_keys
+from .listing import differences, snapshot
+
+BATCH = 500
+# 1 km in degrees of latitude is 1/111; of longitude, at most 1/70 in France.
+NEAR_LAT, NEAR_LON = 0.0095, 0.0145
+
+
+def table_for(run: ImportRun) -> readers.Table:
+    return readers.Table(run.format, run.headers, run.encoding, run.delimiter)
+
+
+def analyse(run: ImportRun, deadline: float | None = None, progress=None) -> bool:
+    """Analyses the rows not yet analysed, until ``deadline`` (time.monotonic()) if given.
+    Returns True once the whole file is done."""
+    if run.status != RunStatus.ANALYSING:
+        raise ValueError(f"run {run.pk} is {run.status}, not analysing")
+    references = References()
+    path = Path(run.file.path)
+    batch: list[tuple[int, dict]] = []
+    for line, row in readers.rows(path, table_for(run), start=run.position):
+        batch.append((line, row))
+        if len(batch) >= BATCH:
+            _analyse_batch(run, batch, references)
+            if progress:
+                progress(len(batch))
+            batch = []
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+    if batch:
+        _analyse_batch(run, batch, references)
+        if progress:
+            progress(len(batch))
+    _finish(run)
+    return True
+
+
+@transaction.atomic
+def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) -> None:
+    source = run.source
+    records: list[ImportRecord] = []
+    cleaned: list[tuple[ImportRecord, Cleaned | None]] = []
+    for line, row in batch:
+        try:
+            result = clean_row(row, run.mapping, references)
+        except Rejected as reason:
+            record = ImportRecord(
+                run=run, line=line, action=RecordAction.REJECT, reason=str(reason)
+            )
+            record.name = _column(row, run.mapping, "name")[:150]
+            record.key = _column(row, run.mapping, "key")[:100]
+            cleaned.append((record, None))
+            continue
+        record = ImportRecord(run=run, line=line, key=result.key, name=result.data["name"])
+        record.data = result.data
+        cleaned.append((record, result))
+
+    keys = {r.key for r, c in cleaned if c is not None}
+    earlier_keys = dict(
+        ImportRecord.objects.filter(run=run, key__in=keys)
+        .exclude(action=RecordAction.REJECT)
+        .values_list("key", "line")
+    )
+    existing = {
+        actor.source_key: actor
+        for actor in Actor.objects.filter(source=source.code, source_key__in=keys)
+        .select_related("merged_into")
+        .prefetch_related("categories", "labels")
+    }
+    to_create: list[tuple[ImportRecord, Cleaned]] = []
+    for record, result in cleaned:
+        records.append(record)
+        if result is None:
+            continue
+        notes = list(result.notes)
+        if record.key in earlier_keys:
+            _skip(
+                record,
+                _("même identifiant que la ligne %(line)s") % {"line": earlier_keys[record.key]},
+            )
+            continue
+        earlier_keys[record.key] = record.line
+        actor = existing.get(record.key)
+        if actor is not None:
+            _compare(record, actor, notes)
+            continue
+        record.action = RecordAction.CREATE
+        record.reason = "; ".join(notes)
+        to_create.append((record, result))
+
+    _find_duplicates(run, to_create)
+    ImportRecord.objects.bulk_create(records, batch_size=BATCH)
+    run.position += len(batch)
+    for record in records:
+        run.counts[record.action] = run.counts.get(record.action, 0) + 1
+    run.save(update_fields=["position", "counts"])
+
+
+def _compare(record: ImportRecord, actor: Actor, notes: list[str]) -> None:
+    record.actor = actor
+    if actor.merged_into_id:
+        _skip(record, _("fiche fusionnée dans « %(name)s »") % {"name": actor.merged_into.name})
+        return
+    if actor.owner_id:
+        _skip(record, _("fiche tenue par son producteur : ses informations priment"))
+        return
+    changed = differences(actor, record.data)
+    if not changed:
+        record.action = RecordAction.UNCHANGED
+        record.reason = "; ".join(notes)
+        return
+    record.action = RecordAction.UPDATE
+    record.data["changes"] = changed
+    record.before = snapshot(actor, changed)
+    if "source_dropped_at" in changed:
+        notes.insert(0, _("de retour dans la liste du partenaire"))
+    notes.insert(0, _("modifié : %(fields)s") % {"fields": ", ".join(changed)})
+    record.reason = "; ".join(notes)
+
+
+def _skip(record: ImportRecord, reason: str) -> None:
+    record.action = RecordAction.SKIP
+    record.reason = reason
+
+
+def _find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned]]) -> None:
+    """Rows to create that look like an existing listing, or like an earlier row of the
+    file, are skipped: the same rules as the moderation desk's duplicate check."""
+    if not to_create:
+        return
+    candidates = []
+    for record, result in to_create:
+        data = result.data
+        actor = Actor(
+            name=data["name"],
+            phone=data.get("phone", ""),
+            contact_phone=data.get("contact_phone", ""),
+            email=data.get("email", ""),
+            contact_email=data.get("contact_email", ""),
+            website=data.get("website", ""),
+            shop_url=data.get("shop_url", ""),
+            location=result.point,
+        )
+        candidates.append(actor)
+        keys = dedupe_keys(data)
+        record.phone, record.email, record.site = keys["phone"], keys["email"], keys["site"]
+        record.latitude, record.longitude = data["lat"], data["lon"]
+    found = find_duplicates_many(candidates, exclude=Q(status__in=[ModerationStatus.REJECTED]))
+    earlier = ImportRecord.objects.filter(run=run, action=RecordAction.CREATE)
+    seen: list[ImportRecord] = []
+    for (record, _result), duplicates in zip(to_create, found, strict=True):
+        if duplicates:
+            first = duplicates[0]
+            _skip(
+                record,
+                _("doublon probable de « %(name)s » (%(reasons)s)")
+                % {"name": first.actor.name, "reasons": ", ".join(first.reasons)},
+            )
+            record.actor = first.actor
+            continue
+        twin = _twin_in_file(record, earlier, seen)
+        if twin is not None:
+            line, reason = twin
+            _skip(
+                record,
+                _("doublon de la ligne %(line)s (%(reason)s)") % {"line": line, "reason": reason},
+            )
+            continue
+        seen.append(record)
+
+
+def _twin_in_file(record: ImportRecord, earlier, seen: list[ImportRecord]):
+    for field, reason in (
+        ("phone", _("même numéro de téléphone")),
+        ("email", _("même e-mail")),
+        ("site", _("même site web")),
+    ):
+        value = getattr(record, field)
+        if not value:
+            continue
+        for other in seen:
+            if getattr(other, field) == value:
+                return other.line, reason
+        line = earlier.filter(**{field: value}).values_list("line", flat=True).first()
+        if line:
+            return line, reason
+    near = [
+        (other.line, other.name, other.latitude, other.longitude)
+        for other in seen
+        if abs(other.latitude - record.latitude) <= NEAR_LAT
+    ]
+    near += earlier.filter(
+        latitude__range=(record.latitude - NEAR_LAT, record.latitude + NEAR_LAT),
+        longitude__range=(record.longitude - NEAR_LON, record.longitude + NEAR_LON),
+    ).values_list("line", "name", "latitude", "longitude")
+    for line, name, lat, lon in near:
+        if similar_names(record.name, name) and (
+            geodesic_km((lat, lon), (record.latitude, record.longitude)) <= NAME_RADIUS_KM
+        ):
+            return line, _("nom proche à moins d'1 km")
+    return None
+
+
+def _finish(run: ImportRun) -> None:
+    """Listings of this source that the file no longer has: flagged, never deleted."""
+    with transaction.atomic():
+        present = ImportRecord.objects.filter(run=run).exclude(key="").values("key")
+        dropped = (
+            Actor.objects.filter(source=run.source.code, source_dropped_at__isnull=True)
+            .exclude(source_key__in=present)
+            .exclude(status=ModerationStatus.ARCHIVED)
+            .order_by("name", "pk")
+        )
+        records = [
+            ImportRecord(
+                run=run,
+                line=0,
+                action=RecordAction.DROPPED,
+                key=actor.source_key,
+                name=actor.name,
+                actor=actor,
+                reason=_("absente du nouveau fichier : signalée, pas supprimée"),
+                before={"source_dropped_at": None},
+            )
+            for actor in dropped.iterator(chunk_size=BATCH)
+        ]
+        ImportRecord.objects.bulk_create(records, batch_size=BATCH)
+        if records:
+            run.counts[RecordAction.DROPPED] = len(records)
+        run.status = RunStatus.ANALYSED
+        run.analysed_at = timezone.now()
+        run.save(update_fields=["counts", "status", "analysed_at"])
+
+
+def _column(row: dict, mapping: dict, wanted: str) -> str:
+    for header, field in mapping.get("columns", {}).items():
+        if field == wanted:
+            return (row.get(header) or "").strip()
+    return ""

@@ -1,0 +1,174 @@
+"""Carrying out an analysed run once staff confirm it, and undoing it. Records are applied
+in batches of one transaction each, flagged as they go: an interrupted import resumes with
+the first record not applied, and a rollback undoes exactly the applied ones."""
+
+import time
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from ..models import (
+    Actor,
+    ImportRecord,
+    ImportRun,
+    ModerationEvent,
+    ModerationStatus,
+    RecordAction,
+    RunStatus,
+)
+from ..models.moderation import Event
+from .listing import assign, assign_related, data_fields, snapshot
+
+BATCH = 200
+WRITING = (RecordAction.CREATE, RecordAction.UPDATE, RecordAction.DROPPED)
+
+
+def pending(run: ImportRun):
+    return run.records.filter(action__in=WRITING, applied=False)
+
+
+def applied(run: ImportRun):
+    return run.records.filter(action__in=WRITING, applied=True)
+
+
+def apply(run: ImportRun, user=None, deadline: float | None = None, progress=None) -> bool:
+    """Writes the records not yet applied; True once all are."""
+    if run.status != RunStatus.IMPORTING:
+        raise ValueError(f"run {run.pk} is {run.status}, not importing")
+    while True:
+        ids = list(pending(run).order_by("line", "pk").values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            break
+        _apply_batch(run, ids, user)
+        if progress:
+            progress(len(ids))
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+    run.status = RunStatus.DONE
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    source = run.source
+    source.mapping = run.mapping
+    source.save(update_fields=["mapping"])
+    return True
+
+
+@transaction.atomic
+def _apply_batch(run: ImportRun, ids: list[int], user) -> None:
+    source = run.source
+    now = timezone.now()
+    events = []
+    records = list(
+        ImportRecord.objects.filter(pk__in=ids).select_related("actor").order_by("line", "pk")
+    )
+    for record in records:
+        if record.action == RecordAction.DROPPED:
+            actor = record.actor
+            if actor is not None:
+                record.before = snapshot(actor, ["source_dropped_at"])
+                actor.source_dropped_at = now
+                actor.save(update_fields=["source_dropped_at", "updated_at"])
+                events.append(_event(actor, Event.SOURCE_DROPPED, user, source))
+        elif record.action == RecordAction.CREATE:
+            actor = Actor.objects.filter(source=source.code, source_key=record.key).first()
+            if actor is None:
+                actor = Actor(
+                    source=source.code,
+                    source_key=record.key,
+                    import_source=source,
+                    status=ModerationStatus.PUBLISHED
+                    if source.publish
+                    else ModerationStatus.PENDING,
+                )
+                fields = data_fields(record.data)
+                event = Event.IMPORTED
+            else:  # created meanwhile (another run of the same source): update it
+                fields = data_fields(record.data)
+                record.before = snapshot(actor, fields)
+                record.action = RecordAction.UPDATE
+                event = Event.IMPORT_UPDATED
+            later = assign(actor, record.data, fields)
+            actor.save()
+            assign_related(actor, later)
+            record.actor = actor
+            events.append(_event(actor, event, user, source))
+        else:
+            actor = record.actor
+            if actor is None:  # deleted since the analysis
+                record.reason = (record.reason + "; fiche supprimée depuis l'analyse").lstrip("; ")
+            else:
+                changes = record.data.get("changes", [])
+                record.before = snapshot(actor, changes)
+                values = {**record.data, "source_dropped_at": None}
+                later = assign(actor, values, changes)
+                actor.import_source = source
+                actor.save()
+                assign_related(actor, later)
+                events.append(_event(actor, Event.IMPORT_UPDATED, user, source, changes))
+        record.applied = True
+    ImportRecord.objects.bulk_update(records, ["applied", "actor", "before", "action", "reason"])
+    ModerationEvent.objects.bulk_create(events)
+    run.position = applied(run).count()
+    run.save(update_fields=["position"])
+
+
+def _event(actor, action, user, source, changes=None) -> ModerationEvent:
+    return ModerationEvent(
+        actor=actor,
+        actor_name=actor.name,
+        action=action,
+        by=user if user is not None and user.is_authenticated else None,
+        details={"source": source.name, **({"fields": changes} if changes else {})},
+    )
+
+
+def rollback(run: ImportRun, deadline: float | None = None, progress=None) -> bool:
+    """Undoes the applied records, last first: created listings are deleted (unless a
+    producer has taken theirs over since), updated ones get their values back, dropped
+    ones lose their flag. True once done."""
+    if run.status != RunStatus.ROLLING_BACK:
+        raise ValueError(f"run {run.pk} is {run.status}, not rolling back")
+    while True:
+        ids = list(applied(run).order_by("-line", "-pk").values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            break
+        _rollback_batch(run, ids)
+        if progress:
+            progress(len(ids))
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+    run.status = RunStatus.ROLLED_BACK
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    return True
+
+
+@transaction.atomic
+def _rollback_batch(run: ImportRun, ids: list[int]) -> None:
+    records = list(ImportRecord.objects.filter(pk__in=ids).select_related("actor"))
+    for record in records:
+        actor = record.actor
+        if actor is not None:
+            if record.action == RecordAction.CREATE:
+                if actor.owner_id:
+                    record.reason = (
+                        record.reason + "; gardée : reprise par son producteur"
+                    ).lstrip("; ")
+                else:
+                    actor.delete()
+                    record.actor = None
+            else:
+                values = dict(record.before)
+                if values.get("source_dropped_at"):
+                    values["source_dropped_at"] = parse_datetime(values["source_dropped_at"])
+                later = assign(actor, values, _before_fields(values))
+                actor.save()
+                assign_related(actor, later)
+        record.applied = False
+    # run.position keeps the number to undo, for the progress bar.
+    ImportRecord.objects.bulk_update(records, ["applied", "actor", "reason"])
+
+
+def _before_fields(values: dict) -> list[str]:
+    return [f for f in values if f not in ("approximate", "checked")]

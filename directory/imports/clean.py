@@ -1,0 +1,298 @@
+"""One row of a partner's file -> the values of a listing, or the reason it is refused.
+
+Positions come from the file (degrees in either order, Lambert-93, one "lat, lon" column),
+else from the address through the geocoding service, else from the postal code or commune
+in the gazetteer: then the position is the commune's and is queued for a pin check."""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.utils.translation import gettext as _
+
+from geodata.coordinates import How, parse_number, position, split_pair
+from geodata.geocoding import geocode
+from geodata.geocoding.offline import GazetteerGeocoder
+from geodata.models import Commune
+from geodata.text import normalize
+
+from ..models import Actor, Category, Label
+from ..moderation.duplicates import phone_digits, site_key
+from .mapping import kind_for
+
+TEXT_LIMITS = {
+    f.name: f.max_length
+    for f in Actor._meta.get_fields()
+    if getattr(f, "max_length", None)
+    and f.name in {"name", "address", "phone", "contact_name", "contact_phone"}
+}
+LIST_SEPARATORS = re.compile(r"[,;/|\n]+")
+POSTAL_CODE = re.compile(r"^\d{5}$")
+INSEE_CODE = re.compile(r"^(\d[\dAB]\d{3})$")
+
+
+class Rejected(Exception):
+    """The row cannot become a listing; the message says why, for the report."""
+
+
+@dataclass
+class Cleaned:
+    data: dict
+    key: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def point(self) -> Point:
+        return Point(self.data["lon"], self.data["lat"], srid=4326)
+
+
+class References:
+    """Categories and labels by slug or name, loaded once per run."""
+
+    def __init__(self):
+        self.categories = self._index(Category)
+        self.labels = self._index(Label)
+        self.communes: dict[str, int | None] = {}
+
+    @staticmethod
+    def _index(model) -> dict[str, str]:
+        index = {}
+        for slug, name in model.objects.values_list("slug", "name"):
+            # "Pain, farines et viennoiseries" is also "pain"; "Épicerie sèche (pâtes…)"
+            # is also "épicerie sèche": partners write the short form.
+            for text in (slug.replace("-", " "), name, name.split(",")[0], name.split("(")[0]):
+                index.setdefault(normalize(text), slug)
+        return index
+
+    def match(self, index: dict[str, str], text: str) -> tuple[list[str], list[str]]:
+        found, unknown = [], []
+        for part in LIST_SEPARATORS.split(text or ""):
+            part = part.strip()
+            if not part:
+                continue
+            slug = index.get(normalize(part))
+            if slug is None:
+                unknown.append(part)
+            elif slug not in found:
+                found.append(slug)
+        return found, unknown
+
+
+def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
+    columns = mapping.get("columns", {})
+    values: dict[str, str] = {}
+    for header, target in columns.items():
+        if target and header in row:
+            values[target] = row[header]
+    notes: list[str] = []
+
+    name = " ".join(values.get("name", "").split())
+    if not name:
+        raise Rejected(_("nom manquant"))
+    data = {"name": _truncate(name, 150, _("nom"), notes)}
+
+    raw_kind = values.get("kind", "")
+    kind = kind_for(raw_kind) if raw_kind else None
+    if kind is None:
+        kind = mapping.get("default_kind") or None
+        if raw_kind and kind:
+            notes.append(
+                _("type « %(value)s » inconnu : %(kind)s retenu")
+                % {"value": raw_kind, "kind": kind}
+            )
+        elif kind is None:
+            raise Rejected(
+                _("type « %(value)s » inconnu") % {"value": raw_kind}
+                if raw_kind
+                else _("type manquant (et pas de type par défaut)")
+            )
+    data["kind"] = str(kind)
+
+    for name_ in ("products", "description", "address", "contact_name"):
+        if name_ in values:
+            data[name_] = _truncate(
+                " ".join(values[name_].split())
+                if name_ != "description"
+                else values[name_].strip(),
+                TEXT_LIMITS.get(name_) or 5000,
+                name_,
+                notes,
+            )
+    if "postal_code" in values:
+        code = re.sub(r"\s", "", values["postal_code"])
+        if code and len(code) == 4 and code.isdigit():
+            code = "0" + code  # spreadsheets drop the leading zero of 01000…09999
+        if code and not POSTAL_CODE.match(code):
+            notes.append(_("code postal « %(value)s » ignoré") % {"value": values["postal_code"]})
+            code = ""
+        data["postal_code"] = code
+    for phone_field in ("phone", "contact_phone"):
+        if phone_field in values:
+            data[phone_field] = _phone(values[phone_field], notes)
+    for email_field in ("email", "contact_email"):
+        if email_field in values:
+            data[email_field] = _email(values[email_field], notes)
+    for url_field in ("website", "shop_url"):
+        if url_field in values:
+            data[url_field] = _url(values[url_field], notes)
+    if "categories" in values:
+        data["categories"], unknown = references.match(references.categories, values["categories"])
+        if unknown:
+            notes.append(
+                _("catégories inconnues ignorées : %(list)s") % {"list": ", ".join(unknown)}
+            )
+    if "labels" in values:
+        data["labels"], unknown = references.match(references.labels, values["labels"])
+        if unknown:
+            notes.append(_("labels inconnus ignorés : %(list)s") % {"list": ", ".join(unknown)})
+
+    commune = _commune(values.get("commune", ""), data.get("postal_code", ""), references)
+    _place(data, values, commune, notes)
+
+    key = " ".join(values.get("key", "").split())[:100]
+    if not key:
+        # No identifier column: the name and the place identify the row, so a renamed
+        # listing comes back as new and its old key is reported as dropped.
+        basis = "|".join(
+            (normalize(name), data.get("postal_code", ""), normalize(values.get("commune", "")))
+        )
+        key = "auto-" + hashlib.sha256(basis.encode()).hexdigest()[:16]
+    return Cleaned(data=data, key=key, notes=notes)
+
+
+def _truncate(value: str, limit: int, label, notes: list) -> str:
+    if len(value) > limit:
+        notes.append(_("%(field)s tronqué à %(n)s caractères") % {"field": label, "n": limit})
+        return value[:limit].rstrip()
+    return value
+
+
+def _phone(value: str, notes: list) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        return ""
+    if not phone_digits(value) or len(value) > 20:
+        notes.append(_("téléphone « %(value)s » ignoré") % {"value": value})
+        return ""
+    return value
+
+
+def _email(value: str, notes: list) -> str:
+    value = (value or "").strip().removeprefix("mailto:")
+    if not value:
+        return ""
+    try:
+        EmailValidator()(value)
+    except ValidationError:
+        notes.append(_("e-mail « %(value)s » ignoré") % {"value": value})
+        return ""
+    return value.lower()
+
+
+def _url(value: str, notes: list) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if "://" not in value:
+        value = "https://" + value
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        notes.append(_("adresse web « %(value)s » ignorée") % {"value": value})
+        return ""
+    return value[:200]
+
+
+def _commune(text: str, postal_code: str, references: References) -> Commune | None:
+    text = (text or "").strip()
+    cache_key = f"{text}|{postal_code}"
+    if cache_key in references.communes:
+        pk = references.communes[cache_key]
+        return Commune.objects.filter(pk=pk).first() if pk else None
+    commune = None
+    if INSEE_CODE.match(text.upper()):
+        commune = Commune.objects.filter(code=text.upper()).first()
+    if commune is None and (text or postal_code):
+        commune = GazetteerGeocoder().find_commune(f"{postal_code} {text}".strip())
+    references.communes[cache_key] = commune.pk if commune else None
+    return commune
+
+
+def _place(data: dict, values: dict, commune: Commune | None, notes: list) -> None:
+    """Sets lon, lat, approximate, checked, commune and how the position was found."""
+    found = None
+    try:
+        if values.get("coordinates", "").strip():
+            pair = split_pair(values["coordinates"])
+            found = position(*pair) if pair and any(pair) else None
+        else:
+            for first_field, second_field in (("latitude", "longitude"), ("x_l93", "y_l93")):
+                first = parse_number(values.get(first_field))
+                second = parse_number(values.get(second_field))
+                if first is None and second is None:
+                    continue
+                if first is None or second is None:
+                    raise ValidationError(_("une seule des deux coordonnées est remplie"))
+                if first == 0 and second == 0:
+                    notes.append(_("coordonnées (0, 0) ignorées"))
+                    continue
+                found = position(first, second)
+                break
+    except ValidationError as error:
+        raise Rejected(" ".join(error.messages)) from None
+
+    if found is not None:
+        data.update(lon=round(found.longitude, 7), lat=round(found.latitude, 7))
+        data.update(approximate=False, checked=True, position=found.how)
+        if found.how == How.SWAPPED:
+            notes.append(
+                _("latitude et longitude inversées dans le fichier : remises dans l'ordre")
+            )
+        point = Point(found.longitude, found.latitude, srid=4326)
+        located = Commune.objects.containing(point).only("pk").first()
+        data["commune"] = located.pk if located else (commune.pk if commune else None)
+        return
+
+    address = " ".join(
+        part
+        for part in (
+            data.get("address", ""),
+            data.get("postal_code", ""),
+            commune.name if commune else values.get("commune", ""),
+        )
+        if part
+    )
+    result = geocode(address) if address else None
+    if result is not None and not result.approximate:
+        data.update(lon=round(result.longitude, 7), lat=round(result.latitude, 7))
+        data.update(approximate=False, checked=True, position="geocodee")
+        coded = (
+            Commune.objects.filter(code=result.commune_code).only("pk").first()
+            if result.commune_code
+            else None
+        )
+        data["commune"] = coded.pk if coded else (commune.pk if commune else None)
+        return
+    if result is not None and commune is None and result.commune_code:
+        commune = Commune.objects.filter(code=result.commune_code).first()
+    if commune is None or commune.center is None:
+        raise Rejected(_("ni coordonnées, ni adresse, code postal ou commune reconnus"))
+    center = commune.center
+    data.update(lon=round(center.x, 7), lat=round(center.y, 7), commune=commune.pk)
+    data.update(approximate=True, checked=False, position="commune")
+    notes.append(
+        _("position approximative (centre de %(commune)s) : épingle à vérifier")
+        % {"commune": commune.name}
+    )
+
+
+def dedupe_keys(data: dict) -> dict:
+    """The values duplicates are looked up by (the rules of moderation.duplicates)."""
+    return {
+        "phone": phone_digits(data.get("phone", "")) or phone_digits(data.get("contact_phone", "")),
+        "email": (data.get("email") or data.get("contact_email") or "").lower()[:254],
+        "site": (site_key(data.get("website", "")) or site_key(data.get("shop_url", "")))[:255],
+    }

@@ -1,0 +1,71 @@
+"""The dry run's report, line by line (CSV download) and in figures."""
+
+import csv
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from ..models import ImportRun, RecordAction
+
+COLUMNS = [
+    "ligne",
+    "action",
+    "motif",
+    "identifiant",
+    "nom",
+    "fiche",
+    "latitude",
+    "longitude",
+    "position",
+]
+
+
+def write_report(run: ImportRun, handle) -> int:
+    """Writes the report as CSV (``;``, UTF-8 with BOM for spreadsheets); returns the rows."""
+    handle.write("\ufeff")
+    writer = csv.writer(handle, delimiter=";")
+    writer.writerow(COLUMNS)
+    count = 0
+    for row in report_rows(run):
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def report_rows(run: ImportRun):
+    labels = dict(RecordAction.choices)
+    records = (
+        run.records.select_related("actor")
+        .only("line", "action", "reason", "key", "name", "data", "actor__slug")
+        .order_by("line", "pk")
+    )
+    for record in records.iterator(chunk_size=2000):
+        data = record.data or {}
+        yield [
+            record.line or "",
+            str(labels.get(record.action, record.action)),
+            record.reason,
+            record.key,
+            record.name,
+            settings.TOUTPRES_SITE_URL + reverse("directory:actor-detail", args=[record.actor.slug])
+            if record.actor
+            else "",
+            _decimal(data.get("lat")),
+            _decimal(data.get("lon")),
+            data.get("position", ""),
+        ]
+
+
+def _decimal(value) -> str:
+    return "" if value is None else f"{value:.6f}".replace(".", ",")
+
+
+def summary_lines(run: ImportRun) -> list[str]:
+    labels = dict(RecordAction.choices)
+    lines = [_("Bilan : %(total)s ligne(s)") % {"total": run.total}]
+    for action in RecordAction:
+        count = run.counts.get(action.value, 0)
+        if count:
+            lines.append(f"  {labels[action.value]} : {count}")
+    return lines

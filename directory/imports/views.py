@@ -1,0 +1,292 @@
+"""Staff pages for partner list imports (/staff/imports/)."""
+
+import csv
+import itertools
+import shutil
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Max
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from ..models import ActorKind, ImportRun, ImportSource, Partner, RecordAction, RunStatus
+from . import mapping, readers, runs
+from .report import COLUMNS, report_rows
+
+importer_required = permission_required("directory.import_actors", raise_exception=True)
+# A web step works this long, then answers with its progress; the page asks for the next.
+STEP_SECONDS = 4.0
+REPORT_PAGE_SIZE = 50
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Fichier"),
+        help_text=gettext_lazy("CSV (séparateur , ou ;), XLSX ou GeoJSON, UTF-8 ou Latin-1."),
+    )
+    source = forms.ModelChoiceField(
+        ImportSource.objects.all(),
+        required=False,
+        label=gettext_lazy("Source déjà connue"),
+        empty_label=gettext_lazy("— nouvelle source —"),
+    )
+    name = forms.CharField(
+        label=gettext_lazy("Nouvelle source : nom"), max_length=120, required=False
+    )
+    licence = forms.CharField(
+        label=gettext_lazy("Licence des données"), max_length=150, required=False
+    )
+    licence_url = forms.URLField(label=gettext_lazy("Adresse de la licence"), required=False)
+    partner = forms.ModelChoiceField(
+        Partner.objects.all(), required=False, label=gettext_lazy("Partenaire")
+    )
+    publish = forms.BooleanField(
+        label=gettext_lazy("Publier directement les nouvelles fiches"), required=False, initial=True
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.TOUTPRES_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                _("Fichier trop gros : %(mb)s Mo au plus.") % {"mb": limit // (1024 * 1024)}
+            )
+        if Path(upload.name).suffix.lower() not in (".csv", ".txt", ".xlsx", ".geojson", ".json"):
+            raise ValidationError(_("Formats acceptés : .csv, .xlsx, .geojson."))
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if data.get("source") is None:
+            name = (data.get("name") or "").strip()
+            if not name:
+                self.add_error("name", _("Choisissez une source ou nommez la nouvelle."))
+            elif ImportSource.objects.filter(name__iexact=name).exists():
+                self.add_error("name", _("Cette source existe déjà : choisissez-la dans la liste."))
+            elif not slugify(name):
+                self.add_error("name", _("Ce nom doit contenir des lettres ou des chiffres."))
+            if not (data.get("licence") or "").strip():
+                self.add_error(
+                    "licence", _("Indiquez sous quelle licence le partenaire donne sa liste.")
+                )
+        return data
+
+    def source_for(self) -> ImportSource:
+        data = self.cleaned_data
+        if data["source"] is not None:
+            return data["source"]
+        base = slugify(data["name"])[:70]
+        slug, n = base, 1
+        while ImportSource.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return ImportSource.objects.create(
+            name=data["name"].strip(),
+            slug=slug,
+            licence=data["licence"].strip(),
+            licence_url=data["licence_url"],
+            partner=data["partner"],
+            publish=data["publish"],
+        )
+
+
+class MappingForm(forms.Form):
+    default_kind = forms.ChoiceField(
+        label=gettext_lazy("Type par défaut (lignes sans type reconnu)"),
+        choices=[("", gettext_lazy("— aucun : la ligne est rejetée —")), *ActorKind.choices],
+        required=False,
+    )
+
+    def __init__(self, *args, run: ImportRun, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.run = run
+        choices = [("", gettext_lazy("— ne pas importer —")), *mapping.FIELDS.items()]
+        current = run.mapping.get("columns", {})
+        self.initial.setdefault("default_kind", run.mapping.get("default_kind", ""))
+        for index, header in enumerate(run.headers):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=header, choices=choices, required=False, initial=current.get(header, "")
+            )
+
+    def columns(self) -> dict:
+        return {
+            header: self.cleaned_data.get(f"col_{index}", "")
+            for index, header in enumerate(self.run.headers)
+        }
+
+    def clean(self):
+        data = super().clean()
+        for problem in mapping.problems({h: f for h, f in self.columns().items() if f}):
+            self.add_error(None, problem)
+        return data
+
+    def rows_with_samples(self, samples):
+        for index, header in enumerate(self.run.headers):
+            yield self[f"col_{index}"], [row.get(header, "") for row in samples]
+
+
+@importer_required
+def index(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / Path(upload.name).name
+            with open(path, "wb") as handle:
+                if hasattr(upload, "temporary_file_path"):
+                    with open(upload.temporary_file_path(), "rb") as source:
+                        shutil.copyfileobj(source, handle)
+                else:
+                    for chunk in upload.chunks():
+                        handle.write(chunk)
+            try:
+                run = runs.start(form.source_for(), path, upload.name, request.user)
+            except ValidationError as error:
+                form.add_error("file", error)
+            else:
+                return redirect("directory:import-run", run.pk)
+    sources = ImportSource.objects.annotate(
+        listings=Count("actors", distinct=True), last_run=Max("runs__created_at")
+    ).select_related("partner")
+    return render(
+        request,
+        "staff/imports.html",
+        {
+            "form": form,
+            "sources": sources,
+            "runs": ImportRun.objects.select_related("source", "created_by")[:30],
+        },
+    )
+
+
+@importer_required
+def run_page(request, pk):
+    run = get_object_or_404(ImportRun.objects.select_related("source"), pk=pk)
+    context = {"run": run, "state": runs.state(run), "actions": RecordAction}
+    if run.status in (RunStatus.MAPPING, RunStatus.ANALYSED, RunStatus.DISCARDED):
+        form = MappingForm(run=run)
+        samples = _samples(run)
+        context.update(form=form, mapping_rows=list(form.rows_with_samples(samples)))
+        context["saved_mapping"] = runs.same_columns(run)
+    if run.status not in (RunStatus.MAPPING, RunStatus.FAILED):
+        context.update(_report(request, run))
+    return render(request, "staff/import_run.html", context)
+
+
+def _samples(run: ImportRun) -> list[dict]:
+    try:
+        return [
+            row
+            for _line, row in itertools.islice(readers.rows(Path(run.file.path), _table(run)), 3)
+        ]
+    except (OSError, ValidationError, ValueError):
+        return []
+
+
+def _table(run):
+    return readers.Table(run.format, run.headers, run.encoding, run.delimiter)
+
+
+def _report(request, run) -> dict:
+    chosen = request.GET.get("action", "")
+    records = run.records.select_related("actor").order_by("line", "pk")
+    if chosen in RecordAction.values:
+        records = records.filter(action=chosen)
+    else:
+        chosen = ""
+    page = Paginator(records, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = [(action, run.counts.get(action.value, 0)) for action in RecordAction]
+    return {"page": page, "chosen_action": chosen, "action_counts": counts}
+
+
+@importer_required
+@require_POST
+def run_mapping(request, pk):
+    run = get_object_or_404(ImportRun, pk=pk)
+    form = MappingForm(request.POST, run=run)
+    if form.is_valid():
+        try:
+            runs.set_mapping(run, form.columns(), form.cleaned_data["default_kind"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("directory:import-run", run.pk)
+    samples = _samples(run)
+    return render(
+        request,
+        "staff/import_run.html",
+        {
+            "run": run,
+            "state": runs.state(run),
+            "form": form,
+            "mapping_rows": list(form.rows_with_samples(samples)),
+        },
+        status=400,
+    )
+
+
+@importer_required
+@require_POST
+def run_step(request, pk):
+    """One time slice of the current step; JSON for the page's script, else back to the page."""
+    run = get_object_or_404(ImportRun, pk=pk)
+    busy = not runs.step(run, request.user, seconds=STEP_SECONDS)
+    run.refresh_from_db()
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({**runs.state(run), "busy": busy})
+    return redirect("directory:import-run", run.pk)
+
+
+@importer_required
+@require_POST
+def run_confirm(request, pk):
+    run = get_object_or_404(ImportRun, pk=pk)
+    try:
+        runs.confirm(run, request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("directory:import-run", run.pk)
+
+
+@importer_required
+@require_POST
+def run_cancel(request, pk):
+    run = get_object_or_404(ImportRun, pk=pk)
+    try:
+        runs.cancel(run)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("directory:import-run", run.pk)
+
+
+@importer_required
+def run_report(request, pk):
+    run = get_object_or_404(ImportRun, pk=pk)
+    if run.status in (RunStatus.MAPPING, RunStatus.FAILED):
+        return HttpResponse(_("Pas encore de rapport : l'analyse n'est pas faite."), status=409)
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo(), delimiter=";")
+
+    def lines():
+        yield "\ufeff" + writer.writerow(COLUMNS)
+        for row in report_rows(run):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    name = f"rapport-import-{run.pk}-{slugify(run.source.name)}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
