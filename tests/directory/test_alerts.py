@@ -48,7 +48,7 @@ def test_subscribe_confirm_digest_twice_and_unsubscribe(
     client, mailoutbox, make_actor, territories
 ):
     old = make_actor(lat=47.59, lon=1.34, name="Ferme déjà là")  # before the alert: not new
-    closed = make_actor(
+    make_actor(
         lat=47.60,
         lon=1.30,
         name="Boucherie en vacances",
