@@ -1,0 +1,192 @@
+"""Benchmark: importing a partner's list of 5,000 then 50,000 rows, in bounded memory.
+
+Usage:
+    .venv/bin/python bench/imports.py [--rows 5000 50000] [--database-url URL]
+
+Writes a real-world-shaped CSV (Latin-1, `;`, accents; Lambert-93 coordinates with decimal
+commas, degrees some of them swapped, rows with only a postal code, duplicates of earlier
+rows, broken rows), then runs `manage.py import_list FILE --yes` in its own process on a
+fresh database (a temporary SpatiaLite file unless --database-url names an empty,
+migrated one), then the same file again (everything unchanged). For each run it prints the
+time, rows per second and the process's peak memory (max RSS): the memory must not grow
+with the file. It fails if the largest import goes over BOUND_MB.
+"""
+
+import argparse
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BOUND_MB = 400
+
+NAMES = [
+    "Ferme",
+    "Chèvrerie",
+    "Fromagerie",
+    "Boulangerie",
+    "Vergers",
+    "Maraîchage",
+    "Rucher",
+    "Épicerie",
+]
+PLACES = [
+    "des Épis",
+    "du Moulin",
+    "de la Côte",
+    "des Prés",
+    "Saint-Éloi",
+    "du Val",
+    "des Bœufs",
+    "d'Ormeaux",
+]
+KINDS = ["Producteur", "Vente à la ferme", "Boulangerie", "Fromager", "Marché", "Épicerie", "AMAP"]
+
+
+def django_env(database_url: str) -> dict:
+    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings")
+    env.pop("DEBUG", None)
+    return env
+
+
+def communes(env) -> list[tuple[str, str, float, float]]:
+    code = (
+        "from geodata.models import Commune\n"
+        "for c in Commune.objects.exclude(townhall=None).prefetch_related('postal_codes')[:3000]:\n"
+        "    pc = (c.postal_code_list or [''])[0]\n"
+        "    print(f'{c.name}|{pc}|{c.townhall.y}|{c.townhall.x}')\n"
+    )
+    out = subprocess.run(
+        [PY, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rows = []
+    for line in out.splitlines():
+        parts = line.split("|")
+        if len(parts) == 4:
+            rows.append((parts[0], parts[1], float(parts[2]), float(parts[3])))
+    return rows
+
+
+def write_csv(path: Path, rows: int, places, seed: int = 7) -> None:
+    from pyproj import Transformer
+
+    to_l93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    rng = random.Random(seed)
+    lines = [
+        "Identifiant;Nom;Type;Produits;Adresse;Code postal;Commune;Coord X;Coord Y;Latitude;Longitude;Téléphone"
+    ]
+    for n in range(1, rows + 1):
+        commune, postal, lat, lon = rng.choice(places)
+        lat += rng.uniform(-0.02, 0.02)
+        lon += rng.uniform(-0.03, 0.03)
+        name = f"{rng.choice(NAMES)} {rng.choice(PLACES)} {n}"
+        kind = rng.choice(KINDS)
+        phone = f"02 {rng.randint(10, 99)} {n // 10000:02d} {(n // 100) % 100:02d} {n % 100:02d}"
+        x = y = la = lo = ""
+        shape = rng.random()
+        if shape < 0.4:
+            x, y = (f"{v:.1f}".replace(".", ",") for v in to_l93.transform(lon, lat))
+        elif shape < 0.7:
+            la, lo = f"{lat:.6f}", f"{lon:.6f}"
+        elif shape < 0.75:
+            la, lo = f"{lon:.6f}", f"{lat:.6f}"  # swapped
+        if rng.random() < 0.04 and n > 10:  # a duplicate of an earlier row (same phone)
+            phone = f"02 {rng.randint(10, 99)} 00 00 {rng.randint(1, 9):02d}"
+        line = f"P-{n:06d};{name};{kind};Légumes, œufs;{n} route de {commune};{postal};{commune};{x};{y};{la};{lo};{phone}"
+        if rng.random() < 0.02:
+            line = f"P-{n:06d};{name}"  # broken row
+        lines.append(line)
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252", errors="replace"))
+
+
+def run_import(env, path: Path, source: str) -> tuple[float, float, str]:
+    """(seconds, peak MB, summary) of one import_list process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(
+        [PY, "-c", MEASURE, str(path), source],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    peak_kb = int(done.stdout.strip().splitlines()[-1])
+    del before
+    summary = " / ".join(
+        line.strip() for line in done.stdout.splitlines()[:-1] if line.startswith("  ")
+    )
+    return seconds, peak_kb / 1024, summary
+
+
+# Runs the command in-process and prints its own peak RSS last: the child's figure, not
+# the bench's nor the shell's.
+MEASURE = """
+import resource, sys, django
+django.setup()
+from django.core.management import call_command
+call_command("import_list", sys.argv[1], "--source", sys.argv[2], "--licence", "Licence Ouverte 2.0", "--yes", "--no-progress")
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, nargs="+", default=[5000, 50000])
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        url = args.database_url or f"spatialite:///{folder / 'imports.sqlite3'}"
+        env = django_env(url)
+        if not args.database_url:
+            subprocess.run(
+                [PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+            )
+            subprocess.run(
+                [PY, "manage.py", "import_territories", "-v", "0"], cwd=ROOT, env=env, check=True
+            )
+        places = communes(env)
+        engine = "PostGIS" if url.startswith("postgis") else "SpatiaLite"
+        print(f"Import de listes ({engine}, {len(places)} communes tirées au sort)")
+        print(
+            "| lignes | fichier | import | lignes/s | mémoire max | réimport (inchangé) | mémoire max |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        peaks = []
+        for rows in args.rows:
+            path = folder / f"liste-{rows}.csv"
+            write_csv(path, rows, places)
+            source = f"Bench {rows}"
+            seconds, peak, summary = run_import(env, path, source)
+            again, peak_again, summary_again = run_import(env, path, source)
+            peaks.append(peak)
+            size = path.stat().st_size / 1024 / 1024
+            print(
+                f"| {rows:,} | {size:.1f} Mo | {seconds:.0f} s | {rows / seconds:.0f} | {peak:.0f} Mo "
+                f"| {again:.0f} s | {peak_again:.0f} Mo |".replace(",", "\u202f")
+            )
+            print(f"  bilan : {summary}")
+            print(f"  réimport : {summary_again}")
+        if len(peaks) > 1:
+            print(
+                f"Mémoire max {args.rows[-1]:,} / {args.rows[0]:,} lignes : {peaks[-1] / peaks[0]:.2f}×"
+            )
+        if max(peaks) > BOUND_MB:
+            sys.exit(f"Mémoire max {max(peaks):.0f} Mo > {BOUND_MB} Mo")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""A partner list imported from the staff pages in a real browser: upload, columns, the
+analysis and the import advancing by themselves with a progress bar, then the report."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from directory.imports import analysis, apply
+from directory.imports import views as import_views
+from directory.models import Actor, ImportRun, RunStatus
+from directory.roles import MODERATORS
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def moderator(transactional_db, django_user_model):
+    user = django_user_model.objects.create_user("moderatrice", "mod@example.org", "Tp-2026-mod!")
+    user.groups.add(Group.objects.get(name=MODERATORS))
+    return user
+
+
+def partner_csv(tmp_path, rows=300):
+    lines = ["Identifiant;Nom;Type;Latitude;Longitude"]
+    for n in range(rows):
+        lat, lon = 47.5 + (n // 20) * 0.02, 1.5 + (n % 20) * 0.03
+        lines.append(
+            f"B-{n};Ferme n°{n} des Hêtres;Producteur;{lat:.4f};{lon:.4f}".replace(".", ",", 0)
+        )
+    lines.append("B-X;;Producteur;47,9;1,9")  # rejected: no name
+    path = tmp_path / "réseau-bio.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    return path
+
+
+def test_import_from_the_staff_pages_with_a_progress_bar(
+    page, live_server, moderator, tmp_path, monkeypatch
+):
+    # Small slices, so the page has to chain several steps by itself.
+    monkeypatch.setattr(import_views, "STEP_SECONDS", 0.001)
+    monkeypatch.setattr(analysis, "BATCH", 50)
+    monkeypatch.setattr(apply, "BATCH", 50)
+    page.goto(live_server.url + "/admin/login/?next=/staff/imports/")
+    page.fill("#id_username", "moderatrice")
+    page.fill("#id_password", "Tp-2026-mod!")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/staff/imports/")
+
+    page.set_input_files("#id_file", str(partner_csv(tmp_path)))
+    page.fill("#id_name", "Réseau bio du Loiret")
+    page.fill("#id_licence", "ODbL")
+    page.click("text=Déposer et lire les colonnes")
+    page.wait_for_url("**/staff/imports/*/")
+    assert page.locator("#id_col_1").input_value() == "name"
+    assert page.locator("#id_col_3").input_value() == "latitude"
+    page.click("text=Analyser le fichier")
+
+    # The progress bar moves on its own, then the report replaces it.
+    page.wait_for_selector("text=Ce que l'import fera", timeout=60_000)
+    counts = page.locator(".import-counts").inner_text()
+    assert "À créer : 300" in counts and "Rejetée : 1" in counts
+    assert Actor.objects.count() == 0
+
+    page.click("text=Confirmer l'import")
+    page.wait_for_selector("text=Annuler cet import", timeout=60_000)
+    run = ImportRun.objects.get()
+    assert run.status == RunStatus.DONE
+    assert Actor.objects.filter(import_source=run.source).count() == 300
+    assert page.locator("#run-status").inner_text() == "Importée"
+    assert not page.console_errors and not page.external_requests
