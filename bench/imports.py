@@ -15,7 +15,6 @@ with the file. It fails if the largest import goes over BOUND_MB.
 import argparse
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -49,8 +48,10 @@ PLACES = [
 KINDS = ["Producteur", "Vente à la ferme", "Boulangerie", "Fromager", "Marché", "Épicerie", "AMAP"]
 
 
-def django_env(database_url: str) -> dict:
+def django_env(database_url: str, folder: Path) -> dict:
     env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings")
+    # The uploaded copies go next to the throw-away database, not into var/imports/.
+    env["IMPORT_DIR"] = str(folder / "imports")
     env.pop("DEBUG", None)
     return env
 
@@ -112,7 +113,6 @@ def write_csv(path: Path, rows: int, places, seed: int = 7) -> None:
 
 def run_import(env, path: Path, source: str) -> tuple[float, float, str]:
     """(seconds, peak MB, summary) of one import_list process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     done = subprocess.run(
         [PY, "-c", MEASURE, str(path), source],
@@ -124,10 +124,11 @@ def run_import(env, path: Path, source: str) -> tuple[float, float, str]:
     )
     seconds = time.perf_counter() - started
     peak_kb = int(done.stdout.strip().splitlines()[-1])
-    del before
-    summary = " / ".join(
-        line.strip() for line in done.stdout.splitlines()[:-1] if line.startswith("  ")
-    )
+    # The command prints its summary after the analysis and again after the import: keep
+    # the last one.
+    lines = done.stdout.splitlines()[:-1]
+    last = max((i for i, line in enumerate(lines) if line.startswith("Bilan")), default=-1)
+    summary = " / ".join(line.strip() for line in lines[last + 1 :] if line.startswith("  "))
     return seconds, peak_kb / 1024, summary
 
 
@@ -150,7 +151,7 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         url = args.database_url or f"spatialite:///{folder / 'imports.sqlite3'}"
-        env = django_env(url)
+        env = django_env(url, folder)
         if not args.database_url:
             subprocess.run(
                 [PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True

@@ -249,6 +249,8 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://toutpres"
 # Public API v1 (docs/api.md): read-only, anonymous, rate limited per client address.
 # Partner list imports (docs/imports.md): the largest file staff may upload.
 TOUTPRES_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
+# Uploaded lists hold private contacts: kept outside MEDIA_ROOT, which is served publicly.
+TOUTPRES_IMPORT_DIR = Path(env.str("IMPORT_DIR", default=str(VAR_DIR / "imports")))
 TOUTPRES_API_RATE = env.str("API_RATE_LIMIT", default="600/hour")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -24,6 +24,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _private_import_dir(settings, tmp_path_factory):
+    # Uploaded partner lists go to a throw-away folder, never to the checkout's var/.
+    settings.TOUTPRES_IMPORT_DIR = tmp_path_factory.mktemp("imports")
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # Geocoding answers are cached; each test starts from a clean slate.
     from django.core.cache import cache

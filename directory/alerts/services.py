@@ -112,7 +112,9 @@ def digest(alert: Alert, now=None) -> list[Item]:
     )
     slugs = list(alert.categories.values_list("slug", flat=True))
     if slugs:
-        candidates = candidates.filter(categories__slug__in=slugs).distinct()
+        # A subquery, not a join + DISTINCT: DISTINCT over geometry columns is not portable.
+        in_categories = Actor.objects.filter(categories__slug__in=slugs).values("pk")
+        candidates = candidates.filter(pk__in=in_categories)
     items = []
     for actor in candidates[:MAX_PER_DIGEST]:
         is_new = (

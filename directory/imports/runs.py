@@ -18,7 +18,8 @@ from . import analysis, apply, mapping, readers
 # A dry run describes the listings as they were: confirming an old one would apply a stale
 # plan, so past this age it must be analysed again.
 PLAN_MAX_AGE = timedelta(hours=24)
-LOCK_SECONDS = 120
+# Longest a batch may take (geocoding 500 rows through a slow service) before the lock lapses.
+LOCK_SECONDS = 300
 ACTIVE = (RunStatus.ANALYSING, RunStatus.IMPORTING, RunStatus.ROLLING_BACK)
 
 
@@ -118,19 +119,29 @@ def step(run: ImportRun, user=None, seconds: float | None = None, progress=None)
     held = (
         ImportRun.objects.filter(pk=run.pk)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=now + timedelta(seconds=LOCK_SECONDS if seconds else 24 * 3600))
+        .update(locked_until=now + timedelta(seconds=LOCK_SECONDS))
     )
     if not held:
         return False
     run.refresh_from_db()
     deadline = time.monotonic() + seconds if seconds else None
+
+    def heartbeat(count):
+        # The lock is short and renewed after every batch: a process that is killed
+        # (Ctrl-C, OOM, a closed tab) frees the run within LOCK_SECONDS for --resume.
+        ImportRun.objects.filter(pk=run.pk).update(
+            locked_until=timezone.now() + timedelta(seconds=LOCK_SECONDS)
+        )
+        if progress:
+            progress(count)
+
     try:
         if run.status == RunStatus.ANALYSING:
-            analysis.analyse(run, deadline, progress)
+            analysis.analyse(run, deadline, heartbeat)
         elif run.status == RunStatus.IMPORTING:
-            apply.apply(run, user, deadline, progress)
+            apply.apply(run, user, deadline, heartbeat)
         elif run.status == RunStatus.ROLLING_BACK:
-            apply.rollback(run, deadline, progress)
+            apply.rollback(run, deadline, heartbeat)
     except ValidationError as error:
         run.status, run.error = RunStatus.FAILED, " ".join(error.messages)
         run.save(update_fields=["status", "error"])

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
+from directory.imports.storage import PrivateImportStorage
+
 
 class ImportSource(models.Model):
     """A partner's list: one per organisation and file they send (re-imported over time)."""
@@ -68,7 +70,9 @@ class ImportRun(models.Model):
     source = models.ForeignKey(
         ImportSource, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source")
     )
-    file = models.FileField(_("fichier"), upload_to="imports/%Y/%m/")
+    file = models.FileField(
+        _("fichier"), upload_to="%Y/%m/", storage=PrivateImportStorage(), max_length=255
+    )
     filename = models.CharField(_("nom du fichier"), max_length=255)
     format = models.CharField(_("format"), max_length=10)
     encoding = models.CharField(_("encodage"), max_length=20, blank=True)

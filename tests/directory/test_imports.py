@@ -4,12 +4,13 @@ report row by row, re-imports that change nothing, dropped listings, rollback an
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from directory.imports import analysis, apply, runs
 from directory.imports.clean import References, clean_row
@@ -294,6 +295,55 @@ def test_an_interrupted_import_resumes_without_duplicates(tmp_path, source, moul
         "C-007",
         "C-008",
     ]
+
+
+def test_uploaded_lists_stay_out_of_the_public_media_folder(tmp_path, source, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    run = runs.start(source, write(tmp_path, chamber_rows()), "chambre.csv")
+    stored = Path(run.file.path).resolve()
+    assert stored.is_file()
+    assert stored.is_relative_to(Path(settings.TOUTPRES_IMPORT_DIR).resolve())
+    assert not stored.is_relative_to(settings.MEDIA_ROOT.resolve())
+    with pytest.raises(ValueError):
+        run.file.storage.url(run.file.name)
+
+
+def test_a_killed_process_frees_the_run_once_its_lock_lapses(tmp_path, source, moulin):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    run = analysed(source, write(tmp_path, chamber_rows()))
+    runs.confirm(run)
+    # Another process is working on it: its lock is fresh.
+    ImportRun.objects.filter(pk=run.pk).update(
+        locked_until=timezone.now() + timedelta(seconds=runs.LOCK_SECONDS)
+    )
+    assert not runs.step(run)
+    with pytest.raises(CommandError, match="verrou"):
+        call_command("import_list", "--resume", str(run.pk), "--no-progress")
+    # That process was killed: past its lock, --resume takes over and finishes.
+    ImportRun.objects.filter(pk=run.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
+    call_command("import_list", "--resume", str(run.pk), "--no-progress")
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE and run.locked_until is None
+
+
+def test_the_lock_is_renewed_after_every_batch(tmp_path, source, moulin, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(analysis, "BATCH", 2)
+    run = runs.start(source, write(tmp_path, chamber_rows()), "chambre.csv")
+    runs.set_mapping(run, run.mapping["columns"], "")
+    seen = []
+
+    def progress(count):
+        seen.append(ImportRun.objects.get(pk=run.pk).locked_until)
+
+    assert runs.step(run, progress=progress)
+    assert len(seen) == 5
+    assert all(lock > timezone.now() for lock in seen)
+    assert seen == sorted(seen) and seen[0] < seen[-1]
 
 
 def test_time_sliced_steps_resume_the_analysis(tmp_path, source, moulin, monkeypatch):

@@ -149,4 +149,8 @@ class Command(BaseCommand):
             total=total, initial=initial, desc=label, unit=" ligne", disable=not self.show
         ) as bar:
             if not runs.step(run, progress=bar.update):
-                raise CommandError(f"Import n° {run.pk} : une autre étape est en cours.")
+                raise CommandError(
+                    f"Import n° {run.pk} : une autre étape est en cours, ou vient de "
+                    f"s'interrompre. Le verrou tombe au plus tard {runs.LOCK_SECONDS // 60} min "
+                    "après sa dernière avancée : relancez alors --resume."
+                )
