@@ -6,8 +6,8 @@ Usage:
 Writes a real-world-shaped CSV (Latin-1, `;`, accents; Lambert-93 coordinates with decimal
 commas, degrees some of them swapped, rows with only a postal code, duplicates of earlier
 rows, broken rows), then runs `manage.py import_list FILE --yes` in its own process on a
-fresh database (a temporary SpatiaLite file unless --database-url names an empty,
-migrated one), then the same file again (everything unchanged). For each run it prints the
+fresh database (a temporary SpatiaLite file unless --database-url names an empty PostGIS
+one; `./dev bench imports` runs both), then the same file again (everything unchanged). For each run it prints the
 time, rows per second and the process's peak memory (max RSS): the memory must not grow
 with the file. It fails if the largest import goes over BOUND_MB.
 """
@@ -152,13 +152,9 @@ def main():
         folder = Path(folder)
         url = args.database_url or f"spatialite:///{folder / 'imports.sqlite3'}"
         env = django_env(url, folder)
-        if not args.database_url:
-            subprocess.run(
-                [PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-            )
-            subprocess.run(
-                [PY, "manage.py", "import_territories", "-v", "0"], cwd=ROOT, env=env, check=True
-            )
+        # Both idempotent: a given PostGIS database may be empty or already migrated.
+        for command in (["migrate", "--noinput"], ["import_territories"]):
+            subprocess.run([PY, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True)
         places = communes(env)
         engine = "PostGIS" if url.startswith("postgis") else "SpatiaLite"
         print(f"Import de listes ({engine}, {len(places)} communes tirées au sort)")

@@ -4,9 +4,10 @@ import csv
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from ..models import ImportRun, RecordAction
+from ..models import ImportRun, RecordAction, RunStatus
 
 COLUMNS = [
     "ligne",
@@ -63,9 +64,14 @@ def _decimal(value) -> str:
 
 def summary_lines(run: ImportRun) -> list[str]:
     labels = dict(RecordAction.choices)
-    lines = [_("Bilan : %(total)s ligne(s)") % {"total": run.total}]
+    if run.status == RunStatus.DONE:
+        # After the import the plan's "to create" became facts.
+        labels |= {RecordAction.CREATE: _("Créée"), RecordAction.UPDATE: _("Mise à jour")}
+    lines = [
+        _("Bilan : %(total)s ligne(s)") % {"total": number_format(run.total, force_grouping=True)}
+    ]
     for action in RecordAction:
         count = run.counts.get(action.value, 0)
         if count:
-            lines.append(f"  {labels[action.value]} : {count}")
+            lines.append(f"  {labels[action.value]} : {number_format(count, force_grouping=True)}")
     return lines

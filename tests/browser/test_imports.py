@@ -14,7 +14,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def moderator(transactional_db, django_user_model):
-    user = django_user_model.objects.create_user("moderatrice", "mod@example.org", "Tp-2026-mod!")
+    user = django_user_model.objects.create_user(
+        "moderatrice", "mod@example.org", "Tp-2026-mod!", is_staff=True
+    )
     user.groups.add(Group.objects.get(name=MODERATORS))
     return user
 
@@ -23,8 +25,9 @@ def partner_csv(tmp_path, rows=300):
     lines = ["Identifiant;Nom;Type;Latitude;Longitude"]
     for n in range(rows):
         lat, lon = 47.5 + (n // 20) * 0.02, 1.5 + (n % 20) * 0.03
+        # Decimal commas, as a French spreadsheet writes them.
         lines.append(
-            f"B-{n};Ferme n°{n} des Hêtres;Producteur;{lat:.4f};{lon:.4f}".replace(".", ",", 0)
+            f"B-{n};Ferme n°{n} des Hêtres;Producteur;{lat:.4f};{lon:.4f}".replace(".", ",")
         )
     lines.append("B-X;;Producteur;47,9;1,9")  # rejected: no name
     path = tmp_path / "réseau-bio.csv"
@@ -39,11 +42,24 @@ def test_import_from_the_staff_pages_with_a_progress_bar(
     monkeypatch.setattr(import_views, "STEP_SECONDS", 0.001)
     monkeypatch.setattr(analysis, "BATCH", 50)
     monkeypatch.setattr(apply, "BATCH", 50)
+    # Every value the progress bar takes, kept across the page's reloads.
+    page.add_init_script(
+        """
+        new MutationObserver(function (changes) {
+          changes.forEach(function (change) {
+            if (change.target.id !== "run-progress") return;
+            var seen = JSON.parse(sessionStorage.getItem("seen") || "[]");
+            seen.push([change.target.value, change.target.max]);
+            sessionStorage.setItem("seen", JSON.stringify(seen));
+          });
+        }).observe(document, { attributes: true, subtree: true, attributeFilter: ["value"] });
+        """
+    )
     page.goto(live_server.url + "/admin/login/?next=/staff/imports/")
     page.fill("#id_username", "moderatrice")
     page.fill("#id_password", "Tp-2026-mod!")
     page.click("input[type=submit]")
-    page.wait_for_url("**/staff/imports/")
+    page.wait_for_url(live_server.url + "/staff/imports/")
 
     page.set_input_files("#id_file", str(partner_csv(tmp_path)))
     page.fill("#id_name", "Réseau bio du Loiret")
@@ -56,6 +72,11 @@ def test_import_from_the_staff_pages_with_a_progress_bar(
 
     # The progress bar moves on its own, then the report replaces it.
     page.wait_for_selector("text=Ce que l'import fera", timeout=60_000)
+    seen = page.evaluate("JSON.parse(sessionStorage.getItem('seen') || '[]')")
+    # It went through intermediate values, by batches of 50, up to the 301 lines.
+    assert [value for value, _max in seen][:3] == [50, 100, 150]
+    assert seen[-1] == [301, 301]
+    page.evaluate("sessionStorage.removeItem('seen')")
     counts = page.locator(".import-counts").inner_text()
     assert "À créer : 300" in counts and "Rejetée : 1" in counts
     assert Actor.objects.count() == 0

@@ -604,6 +604,8 @@ def test_import_command_dry_run_then_yes(tmp_path, moulin, capsys):
     run = ImportRun.objects.get()
     call_command("import_list", "--resume", str(run.pk), "--no-progress")
     assert Actor.objects.count() == 5
+    out = capsys.readouterr().out
+    assert "Créée : 4" in out and "À créer" not in out and "Importée" in out
     call_command("import_list", "--rollback", str(run.pk), "--no-progress")
     assert Actor.objects.count() == 1
 
