@@ -81,7 +81,7 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
     )
     existing = {
         actor.source_key: actor
-        for actor in Actor.objects.filter(source=source.code, source_key__in=keys)
+        for actor in Actor.objects.from_source(source.code, keys)
         .select_related("merged_into")
         .prefetch_related("categories", "labels")
     }

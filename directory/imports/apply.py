@@ -62,6 +62,12 @@ def _apply_batch(run: ImportRun, ids: list[int], user) -> None:
     records = list(
         ImportRecord.objects.filter(pk__in=ids).select_related("actor").order_by("line", "pk")
     )
+    created_meanwhile = {
+        actor.source_key: actor
+        for actor in Actor.objects.from_source(
+            source.code, [r.key for r in records if r.action == RecordAction.CREATE]
+        )
+    }
     for record in records:
         if record.action == RecordAction.DROPPED:
             actor = record.actor
@@ -71,7 +77,7 @@ def _apply_batch(run: ImportRun, ids: list[int], user) -> None:
                 actor.save(update_fields=["source_dropped_at", "updated_at"])
                 events.append(_event(actor, Event.SOURCE_DROPPED, user, source))
         elif record.action == RecordAction.CREATE:
-            actor = Actor.objects.filter(source=source.code, source_key=record.key).first()
+            actor = created_meanwhile.get(record.key)
             if actor is None:
                 actor = Actor(
                     source=source.code,

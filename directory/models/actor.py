@@ -188,16 +188,22 @@ def unique_slug_base(name: str) -> str:
     return (slugify(name) or "acteur")[:160]
 
 
+# Suffixes tried with an exact lookup first. A prefix (LIKE) search cannot use the slug's
+# index on SQLite, so with many listings it scanned the table once per new listing.
+SLUG_TRIES = 20
+
+
 def unique_slug(name: str, exclude_pk=None) -> str:
     """A slug from the name, suffixed -2, -3… until it is free."""
     base = unique_slug_base(name)
-    taken = set(
-        Actor.objects.filter(slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
-    slug, n = base, 1
-    while slug in taken:
+    others = Actor.objects.exclude(pk=exclude_pk)
+    tries = [base] + [f"{base}-{n}" for n in range(2, SLUG_TRIES + 1)]
+    taken = set(others.filter(slug__in=tries).values_list("slug", flat=True))
+    free = next((slug for slug in tries if slug not in taken), None)
+    if free is not None:
+        return free
+    taken = set(others.filter(slug__startswith=base).values_list("slug", flat=True))
+    n = SLUG_TRIES
+    while (slug := f"{base}-{n}") in taken:
         n += 1
-        slug = f"{base}-{n}"
     return slug

@@ -4,7 +4,7 @@ from django.contrib.gis.db.models.functions import Distance, PointOnSurface
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db import models
-from django.db.models import ExpressionWrapper, F
+from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
 
 from geodata.distance import bbox_around, validate_coordinates, validate_radius_km
@@ -25,6 +25,11 @@ def as_point(point) -> Point:
 
 
 class ActorQuerySet(models.QuerySet):
+    def from_source(self, source: str, keys):
+        """Listings imported from ``source`` under these keys. The ``source_key <> ''`` term
+        repeats the unique constraint's condition so SQLite uses that partial index."""
+        return self.filter(~Q(source_key=""), source=source, source_key__in=keys)
+
     def published(self):
         """Listings the public may see."""
         return self.filter(status=ModerationStatus.PUBLISHED)

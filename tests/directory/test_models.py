@@ -57,6 +57,18 @@ def test_slugs_are_unique_and_readable(make_actor):
     assert a.slug == "la-chevrerie-du-val"  # stable links: renaming keeps the URL
 
 
+def test_slugs_past_the_tried_suffixes_and_gaps(make_actor):
+    from directory.models.actor import SLUG_TRIES
+
+    made = [make_actor(name="Marché") for _ in range(SLUG_TRIES + 2)]
+    assert [m.slug for m in made] == ["marche"] + [f"marche-{n}" for n in range(2, SLUG_TRIES + 3)]
+    # A freed slug among the first ones is taken again; "marche-du-port" is another base.
+    make_actor(name="Marché du port")
+    made[3].delete()
+    assert make_actor(name="Marché").slug == "marche-4"
+    assert make_actor(name="Marché").slug == f"marche-{SLUG_TRIES + 3}"
+
+
 def test_source_key_is_unique_per_source(make_actor):
     make_actor(source="chambre-45", source_key="A1")
     make_actor(source="chambre-41", source_key="A1")
