@@ -171,15 +171,17 @@ def main():
             again, peak_again, summary_again = run_import(env, path, source)
             peaks.append(peak)
             size = path.stat().st_size / 1024 / 1024
+            size_text = f"{size:.1f}".replace(".", ",")
             print(
-                f"| {rows:,} | {size:.1f} Mo | {seconds:.0f} s | {rows / seconds:.0f} | {peak:.0f} Mo "
+                f"| {rows:,} | {size_text} Mo | {seconds:.0f} s | {rows / seconds:.0f} | {peak:.0f} Mo "
                 f"| {again:.0f} s | {peak_again:.0f} Mo |".replace(",", "\u202f")
             )
             print(f"  bilan : {summary}")
             print(f"  réimport : {summary_again}")
         if len(peaks) > 1:
             print(
-                f"Mémoire max {args.rows[-1]:,} / {args.rows[0]:,} lignes : {peaks[-1] / peaks[0]:.2f}×"
+                f"Mémoire max {args.rows[-1]:,} / {args.rows[0]:,} lignes : "
+                f"{peaks[-1] / peaks[0]:.2f}×".replace(",", "\u202f").replace(".", ",")
             )
         if max(peaks) > BOUND_MB:
             sys.exit(f"Mémoire max {max(peaks):.0f} Mo > {BOUND_MB} Mo")
