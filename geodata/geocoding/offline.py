@@ -33,7 +33,9 @@ class GazetteerGeocoder:
         text = normalize(query or "")
         if not text:
             return None
-        communes = Commune.objects.prefetch_related("postal_codes")
+        # The outline is the heavy column and callers want the town hall: read it only when
+        # a commune has no town hall (Commune.center then loads it).
+        communes = Commune.objects.defer("outline").prefetch_related("postal_codes")
         match = POSTAL_CODE.search(query)
         if match:
             candidates = list(
