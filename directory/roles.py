@@ -100,3 +100,27 @@ def sync_roles(**kwargs) -> None:
                 raise LookupError(f"Unknown permission {code} for role {name}")
             permissions.append(permission)
         group.permissions.set(permissions)
+
+
+def staff_permission_required(permission: str):
+    """For staff pages: a signed-out visitor opening one is sent to the staff sign-in page
+    and brought back; a signed-in person without the permission gets 403, as does any
+    request that is not a page visit (a form sent after the session expired)."""
+    from functools import wraps
+
+    from django.contrib.auth.decorators import permission_required
+    from django.contrib.auth.views import redirect_to_login
+    from django.urls import reverse
+
+    def decorator(view):
+        checked = permission_required(permission, raise_exception=True)(view)
+
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method == "GET" and not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            return checked(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

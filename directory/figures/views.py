@@ -2,18 +2,18 @@
 
 import csv
 
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from ..models import ActorKind, ModerationStatus
+from ..roles import staff_permission_required
 from . import queries
 from .charts import bar_chart
 from .period import Period, PeriodForm
 
-figures_required = permission_required("directory.view_figures", raise_exception=True)
+figures_required = staff_permission_required("directory.view_figures")
 
 
 def _period(request) -> tuple[PeriodForm, Period]:

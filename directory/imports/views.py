@@ -9,7 +9,6 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
@@ -21,10 +20,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ..models import ActorKind, ImportRun, ImportSource, Partner, RecordAction, RunStatus
+from ..roles import staff_permission_required
 from . import mapping, readers, runs
 from .report import COLUMNS, report_rows
 
-importer_required = permission_required("directory.import_actors", raise_exception=True)
+importer_required = staff_permission_required("directory.import_actors")
 # A web step works this long, then answers with its progress; the page asks for the next.
 STEP_SECONDS = 4.0
 REPORT_PAGE_SIZE = 50

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,10 +11,11 @@ from django.views.decorators.http import require_POST
 
 from ..models import Actor, ModerationStatus
 from ..models.moderation import ChangeRequest, Claim, ModerationEvent
+from ..roles import staff_permission_required
 from . import decisions, freshness, review
 from .duplicates import find_duplicates
 
-moderator_required = permission_required("directory.moderate_actor", raise_exception=True)
+moderator_required = staff_permission_required("directory.moderate_actor")
 
 FIELD_LABELS = {
     "name": gettext_lazy("Nom"),

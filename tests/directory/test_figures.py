@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+from urllib.parse import unquote
 
 import pytest
 from django.apps import apps
@@ -197,6 +198,15 @@ def test_who_sees_the_figures(client, django_user_model, role):
         user.groups.add(Group.objects.get(name=role))
     client.force_login(user)
     assert client.get("/staff/chiffres/").status_code == (200 if role else 403)
+
+
+@pytest.mark.parametrize("path", ["/staff/chiffres/", "/moderation/", "/staff/imports/"])
+def test_signed_out_staff_are_sent_to_sign_in_and_back(client, path):
+    response = client.get(path + "?du=2026-11-01")
+    assert response.status_code == 302
+    back = response["Location"]
+    assert back.startswith("/admin/login/?next=")
+    assert unquote(back.split("next=", 1)[1]) == path + "?du=2026-11-01"
 
 
 def test_record_figures_command_takes_the_day_snapshot(make_actor, territories, capsys):
