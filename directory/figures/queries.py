@@ -26,15 +26,21 @@ from .period import Period
 DECISIONS = (Event.APPROVED, Event.REJECTED)
 
 
-def visits(period: Period) -> list[dict]:
-    rows = defaultdict(lambda: {"views": 0, "entries": 0})
-    for day, views, entries in PageViewDay.objects.filter(
-        day__range=(period.start, period.end)
-    ).values_list("day", "views", "entries"):
+def _per_bucket(period: Period, model, fields: tuple[str, ...]) -> list[dict]:
+    """Daily counters summed per day or week of the period, empty buckets included (a chart
+    needs its zeros)."""
+    rows = defaultdict(lambda: dict.fromkeys(fields, 0))
+    for day, *counts in model.objects.filter(day__range=(period.start, period.end)).values_list(
+        "day", *fields
+    ):
         bucket = rows[period.bucket(day)]
-        bucket["views"] += views
-        bucket["entries"] += entries
+        for field, count in zip(fields, counts, strict=True):
+            bucket[field] += count
     return [{"bucket": b, "label": period.label(b), **rows[b]} for b in period.buckets()]
+
+
+def visits(period: Period) -> list[dict]:
+    return _per_bucket(period, PageViewDay, ("views", "entries"))
 
 
 def pages(period: Period) -> list[dict]:
@@ -47,14 +53,7 @@ def pages(period: Period) -> list[dict]:
 
 
 def searches(period: Period) -> list[dict]:
-    rows = defaultdict(lambda: {"searches": 0, "empty": 0})
-    for day, count, empty in SearchDay.objects.filter(
-        day__range=(period.start, period.end)
-    ).values_list("day", "searches", "empty"):
-        bucket = rows[period.bucket(day)]
-        bucket["searches"] += count
-        bucket["empty"] += empty
-    return [{"bucket": b, "label": period.label(b), **rows[b]} for b in period.buckets()]
+    return _per_bucket(period, SearchDay, ("searches", "empty"))
 
 
 def searches_by(period: Period, field: str, limit: int | None = 25) -> list[dict]:

@@ -32,19 +32,30 @@ def applied(run: ImportRun):
     return run.records.filter(action__in=WRITING, applied=True)
 
 
-def apply(run: ImportRun, user=None, deadline: float | None = None, progress=None) -> bool:
-    """Writes the records not yet applied; True once all are."""
-    if run.status != RunStatus.IMPORTING:
-        raise ValueError(f"run {run.pk} is {run.status}, not importing")
-    while True:
-        ids = list(pending(run).order_by("line", "pk").values_list("pk", flat=True)[:BATCH])
-        if not ids:
-            break
-        _apply_batch(run, ids, user)
+def _in_batches(records, work, deadline, progress) -> bool:
+    """Calls ``work`` on the ids of ``records`` (a queryset the work itself shrinks) BATCH at
+    a time, until none are left (True) or ``deadline`` has passed (False)."""
+    while ids := list(records.values_list("pk", flat=True)[:BATCH]):
+        work(ids)
         if progress:
             progress(len(ids))
         if deadline is not None and time.monotonic() > deadline:
             return False
+    return True
+
+
+def apply(run: ImportRun, user=None, deadline: float | None = None, progress=None) -> bool:
+    """Writes the records not yet applied; True once all are."""
+    if run.status != RunStatus.IMPORTING:
+        raise ValueError(f"run {run.pk} is {run.status}, not importing")
+    finished = _in_batches(
+        pending(run).order_by("line", "pk"),
+        lambda ids: _apply_batch(run, ids, user),
+        deadline,
+        progress,
+    )
+    if not finished:
+        return False
     run.status = RunStatus.DONE
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
@@ -135,15 +146,14 @@ def rollback(run: ImportRun, deadline: float | None = None, progress=None) -> bo
     ones lose their flag. True once done."""
     if run.status != RunStatus.ROLLING_BACK:
         raise ValueError(f"run {run.pk} is {run.status}, not rolling back")
-    while True:
-        ids = list(applied(run).order_by("-line", "-pk").values_list("pk", flat=True)[:BATCH])
-        if not ids:
-            break
-        _rollback_batch(run, ids)
-        if progress:
-            progress(len(ids))
-        if deadline is not None and time.monotonic() > deadline:
-            return False
+    finished = _in_batches(
+        applied(run).order_by("-line", "-pk"),
+        lambda ids: _rollback_batch(run, ids),
+        deadline,
+        progress,
+    )
+    if not finished:
+        return False
     run.status = RunStatus.ROLLED_BACK
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
