@@ -135,6 +135,30 @@ def test_categories_narrow_the_digest(client, mailoutbox, make_actor, territorie
     assert "Fromagerie" in mail.body and "Boulangerie" not in mail.body
 
 
+def test_a_digest_is_one_query_however_many_listings(client, make_actor, territories):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from directory.alerts.services import digest
+
+    # Listings registered before the alert, approved after it: "new" comes from the log.
+    waiting = [make_actor(lat=47.60 + n / 100, lon=1.35, name=f"Ferme {n}") for n in range(6)]
+    subscribe(client)
+    alert = Alert.objects.get()
+    client.post(f"/alertes/{alert.token}/confirmer/")
+    alert.refresh_from_db()
+    assert all(actor.created_at < alert.confirmed_at for actor in waiting)
+    log(waiting[0], Event.APPROVED)
+    with CaptureQueriesContext(connection) as one:
+        assert len(digest(alert)) == 1
+    for actor in waiting[1:]:
+        log(actor, Event.APPROVED)
+    with CaptureQueriesContext(connection) as six:
+        items = digest(alert)
+    assert len(items) == 6 and not any(item.reopened for item in items)
+    assert len(six.captured_queries) == len(one.captured_queries)
+
+
 def test_mail_clients_one_click_post_unsubscribes_without_csrf(client, territories):
     subscribe(client)
     alert = Alert.objects.get()
