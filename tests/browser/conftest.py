@@ -64,3 +64,29 @@ def page(browser, live_server):
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     yield page
     context.close()
+
+
+def _staff(django_user_model, username, email, group):
+    from django.contrib.auth.models import Group
+
+    from tests.browser.helpers import PASSWORDS
+
+    user = django_user_model.objects.create_user(
+        username, email, PASSWORDS[username], is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def moderator(transactional_db, django_user_model):
+    from directory.roles import MODERATORS
+
+    return _staff(django_user_model, "moderatrice", "mod@example.org", MODERATORS)
+
+
+@pytest.fixture
+def editor(transactional_db, django_user_model):
+    from directory.roles import EDITORS
+
+    return _staff(django_user_model, "redactrice", "redac@example.org", EDITORS)

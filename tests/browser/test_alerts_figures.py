@@ -9,14 +9,11 @@ import pytest
 from django.core import mail
 
 from directory.models import Alert, PageViewDay, SearchDay
+from tests.browser.helpers import local, sign_in
 
 pytestmark = pytest.mark.browser
 
 CONFIRM = re.compile(r"https?://\S+/alertes/[0-9a-f-]+/confirmer/")
-
-
-def local(live_server, url: str) -> str:
-    return live_server.url + "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
 def test_alert_on_a_phone_from_form_to_confirmation(page, live_server):
@@ -59,19 +56,6 @@ def test_alert_on_a_phone_from_form_to_confirmation(page, live_server):
     assert page.console_errors == [] and page.external_requests == []
 
 
-@pytest.fixture
-def editor(transactional_db, django_user_model):
-    from django.contrib.auth.models import Group
-
-    from directory.roles import EDITORS
-
-    user = django_user_model.objects.create_user(
-        "redactrice", "redac@example.org", "Tp-2026-redac!", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=EDITORS))
-    return user
-
-
 def test_figures_page_charts_tables_and_csv(page, live_server, editor):
     # A headless browser is a robot for the figures: not counted.
     page.goto(live_server.url + "/")
@@ -87,11 +71,7 @@ def test_figures_page_charts_tables_and_csv(page, live_server, editor):
     assert sum(PageViewDay.objects.values_list("views", flat=True)) == 2
     assert SearchDay.objects.get(product="caviar").empty == 1
 
-    page.goto(live_server.url + "/admin/login/?next=/staff/chiffres/")
-    page.fill("#id_username", "redactrice")
-    page.fill("#id_password", "Tp-2026-redac!")
-    page.click("input[type=submit]")
-    page.wait_for_url(live_server.url + "/staff/chiffres/")
+    sign_in(page, live_server, editor, "/staff/chiffres/")
 
     # Each chart is an image with a text alternative, next to a table of the same figures.
     charts = page.locator("svg[role=img]")

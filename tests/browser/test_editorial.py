@@ -6,6 +6,7 @@ import datetime
 import pytest
 
 from directory import clock
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,19 +37,6 @@ def listings(transactional_db):
 
 
 @pytest.fixture
-def editor(transactional_db, django_user_model):
-    from django.contrib.auth.models import Group
-
-    from directory.roles import EDITORS
-
-    user = django_user_model.objects.create_user(
-        "redactrice", "redac@example.org", "Tp-2026-redac!", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=EDITORS))
-    return user
-
-
-@pytest.fixture
 def frozen():
     clock.freeze(NOW)
     yield
@@ -65,11 +53,7 @@ def test_write_preview_schedule_publish(page, browser, live_server, listings, ed
     from directory.models import Article
 
     # 1. The editor writes a portrait, with a live preview, linked to two listings.
-    page.goto(live_server.url + "/admin/login/?next=/admin/directory/article/add/")
-    page.fill("#id_username", "redactrice")
-    page.fill("#id_password", "Tp-2026-redac!")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/directory/article/add/")
+    sign_in(page, live_server, editor, "/admin/directory/article/add/")
     page.fill("#id_title", "La chèvrerie des Aulnes")
     page.press("#id_title", "Tab")
     assert page.input_value("#id_slug") == "la-chevrerie-des-aulnes"  # filled from the title

@@ -2,23 +2,13 @@
 analysis and the import advancing by themselves with a progress bar, then the report."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from directory.imports import analysis, apply
 from directory.imports import views as import_views
 from directory.models import Actor, ImportRun, RunStatus
-from directory.roles import MODERATORS
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def moderator(transactional_db, django_user_model):
-    user = django_user_model.objects.create_user(
-        "moderatrice", "mod@example.org", "Tp-2026-mod!", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=MODERATORS))
-    return user
 
 
 def partner_csv(tmp_path, rows=300):
@@ -55,11 +45,7 @@ def test_import_from_the_staff_pages_with_a_progress_bar(
         }).observe(document, { attributes: true, subtree: true, attributeFilter: ["value"] });
         """
     )
-    page.goto(live_server.url + "/admin/login/?next=/staff/imports/")
-    page.fill("#id_username", "moderatrice")
-    page.fill("#id_password", "Tp-2026-mod!")
-    page.click("input[type=submit]")
-    page.wait_for_url(live_server.url + "/staff/imports/")
+    sign_in(page, live_server, moderator, "/staff/imports/")
 
     page.set_input_files("#id_file", str(partner_csv(tmp_path)))
     page.fill("#id_name", "Réseau bio du Loiret")

@@ -6,6 +6,8 @@ import re
 import pytest
 from django.core import mail
 
+from tests.browser.helpers import local, sign_in
+
 pytestmark = pytest.mark.browser
 
 LINK = re.compile(r"https?://\S+/mes-fiches/connexion/\S+")
@@ -25,23 +27,6 @@ def olivet_market(transactional_db):
         commune=Commune.objects.get(code="45232"),
         location=Point(1.9, 47.87, srid=4326),
     )
-
-
-@pytest.fixture
-def moderator(transactional_db, django_user_model):
-    from django.contrib.auth.models import Group
-
-    from directory.roles import MODERATORS
-
-    user = django_user_model.objects.create_user("moderatrice", "mod@example.org", "Tp-2026-mod!")
-    user.groups.add(Group.objects.get(name=MODERATORS))
-    user.is_staff = True
-    user.save()
-    return user
-
-
-def local(live_server, url: str) -> str:
-    return live_server.url + "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
 def test_register_confirm_moderate_publish_then_edit(page, live_server, olivet_market, moderator):
@@ -105,11 +90,7 @@ def test_register_confirm_moderate_publish_then_edit(page, live_server, olivet_m
 
     # 3-4. In the queue; a moderator approves it.
     page.context.clear_cookies()
-    page.goto(live_server.url + "/admin/login/?next=/moderation/")
-    page.fill("#id_username", "moderatrice")
-    page.fill("#id_password", "Tp-2026-mod!")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/moderation/")
+    sign_in(page, live_server, moderator, "/moderation/")
     page.click("text=Chèvrerie des Aulnes")
     page.click("button[value=approve]")
     page.wait_for_url("**/moderation/")
