@@ -4,6 +4,11 @@ Kept in step with the code on every migrate (post_migrate), so a permission adde
 reaches existing databases without a hand-written data migration.
 """
 
+from functools import wraps
+
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 MODERATORS = "Modération"
@@ -106,11 +111,6 @@ def staff_permission_required(permission: str):
     """For staff pages: a signed-out visitor opening one is sent to the staff sign-in page
     and brought back; a signed-in person without the permission gets 403, as does any
     request that is not a page visit (a form sent after the session expired)."""
-    from functools import wraps
-
-    from django.contrib.auth.decorators import permission_required
-    from django.contrib.auth.views import redirect_to_login
-    from django.urls import reverse
 
     def decorator(view):
         checked = permission_required(permission, raise_exception=True)(view)
