@@ -225,6 +225,11 @@ LEAFLET_CONFIG = {
     "NO_GLOBALS": True,
 }
 
+# Where to report a vulnerability, published in /.well-known/security.txt (RFC 9116): e-mail
+# addresses or https:// URLs of the operator's team, comma-separated. Empty: no file, and
+# `check --deploy` warns (directory.W010).
+TOUTPRES_SECURITY_CONTACT = env.list("SECURITY_CONTACT", default=[])
+TOUTPRES_SECURITY_POLICY_URL = env.str("SECURITY_POLICY_URL", default="")
 # Absolute links in e-mails (no request to take the host from in cron jobs).
 TOUTPRES_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # A shared mailbox told of every new listing, change and request ("" = nobody).

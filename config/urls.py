@@ -7,6 +7,7 @@ from django.contrib.sitemaps import views as sitemaps
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from directory.security_txt import security_txt
 from directory.sitemaps import SITEMAPS
 
 admin.site.site_header = "Tout Près — administration"
@@ -15,6 +16,7 @@ admin.site.site_title = "Tout Près"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(".well-known/security.txt", security_txt, name="security-txt"),
     path("sitemap.xml", sitemaps.index, {"sitemaps": SITEMAPS}, name="sitemap-index"),
     path(
         "sitemap-<section>.xml",

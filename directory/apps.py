@@ -12,6 +12,7 @@ class DirectoryConfig(AppConfig):
         from . import (
             framing,  # noqa: F401 (registers the EMBED_FRAME_ANCESTORS check)
             photos,  # noqa: F401 (connects the file clean-up on photo deletion)
+            security_txt,  # noqa: F401 (registers the SECURITY_CONTACT deploy check)
         )
         from .editorial import images  # noqa: F401 (same for articles' images)
         from .roles import sync_roles
