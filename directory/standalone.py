@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import folium
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse
@@ -56,11 +56,30 @@ def js_string(text: str) -> str:
     return json.dumps(str(text)).replace("</", "<\\/")
 
 
+class Verbatim(Element):
+    """Text written into the file as it is: a template *variable*, never template source.
+
+    folium and branca compile the string given to ``Element(...)`` as Jinja2 source, and
+    branca's MacroElement compiles its rendered macros once more: a search text or a
+    listing's name there would run (``{{ cycler.__init__.__globals__.os.popen(…) }}``).
+    Here the template is fixed and the text is only its data; callers escape it for where
+    it goes (``format_html`` for HTML, ``js_string`` for JavaScript).
+    """
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Verbatim"
+        self.text = str(text)
+
+
 class Texts(MacroElement):
     """A marker's popup and tooltip, passed to Leaflet as JSON strings.
 
     folium's own Popup builds its content with jQuery, and its Tooltip puts the text in a
-    JavaScript template literal where a listing's name could run code (`${…}`).
+    JavaScript template literal where a listing's name could run code (`${…}`). The script
+    is added verbatim: MacroElement.render would compile it as a template.
     """
 
     _template = Template(
@@ -74,6 +93,10 @@ class Texts(MacroElement):
         super().__init__()
         self._name = "Texts"
         self.popup, self.tooltip = js_string(popup), js_string(tooltip)
+
+    def render(self, **kwargs):
+        script = self._template.module.script(self, kwargs)
+        self.get_root().script.add_child(Verbatim(script), name=self.get_name())
 
 
 def pin_html(kind: str) -> str:
@@ -204,10 +227,12 @@ def build_map(actors, title: str, subtitle: str) -> str:
     listing = format_html(
         '<section class="tp-list"><h2>{}</h2><ol>{}</ol></section>', _("Les adresses"), items
     )
-    fmap.get_root().html.add_child(folium.Element(header))
-    fmap.get_root().html.add_child(folium.Element(listing))
-    fmap.get_root().header.add_child(folium.Element(f"<style>{PIN_CSS}</style>"))
-    fmap.get_root().title = title
+    root = fmap.get_root()
+    root.html.add_child(Verbatim(header))
+    root.html.add_child(Verbatim(listing))
+    root.header.add_child(Verbatim(f"<style>{PIN_CSS}</style>"))
+    # branca writes the title as it is, inside <title>: give it escaped text.
+    root.title = str(escape(title))
     return inline_leaflet(fmap.get_root().render())
 
 
