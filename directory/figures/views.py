@@ -1,7 +1,5 @@
 """/staff/chiffres/: the figures the communication staff report, as charts, tables and CSV."""
 
-import csv
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.formats import number_format
@@ -9,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from ..models import ActorKind, ModerationStatus
 from ..roles import staff_permission_required
+from ..spreadsheet import Writer
 from . import queries
 from .charts import bar_chart
 from .period import Period, PeriodForm
@@ -207,7 +206,7 @@ def figures_csv(request, name):
     filename = f"tout-pres_{name}_{period.start.isoformat()}_{period.end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
+    writer = Writer(response, delimiter=";")
     writer.writerow(header)
     writer.writerows(rows())
     return response

@@ -1,13 +1,12 @@
 """The dry run's report, line by line (CSV download) and in figures."""
 
-import csv
-
 from django.conf import settings
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from ..models import ImportRun, RecordAction, RunStatus
+from ..spreadsheet import Writer
 
 COLUMNS = [
     "ligne",
@@ -25,7 +24,7 @@ COLUMNS = [
 def write_report(run: ImportRun, handle) -> int:
     """Writes the report as CSV (``;``, UTF-8 with BOM for spreadsheets); returns the rows."""
     handle.write("\ufeff")
-    writer = csv.writer(handle, delimiter=";")
+    writer = Writer(handle, delimiter=";")
     writer.writerow(COLUMNS)
     count = 0
     for row in report_rows(run):

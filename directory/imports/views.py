@@ -1,6 +1,5 @@
 """Staff pages for partner list imports (/staff/imports/)."""
 
-import csv
 import itertools
 import shutil
 import tempfile
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from ..models import ActorKind, ImportRun, ImportSource, Partner, RecordAction, RunStatus
 from ..roles import staff_permission_required
+from ..spreadsheet import Writer
 from . import mapping, readers, runs
 from .report import COLUMNS, report_rows
 
@@ -279,7 +279,7 @@ def run_report(request, pk):
         def write(self, value):
             return value
 
-    writer = csv.writer(Echo(), delimiter=";")
+    writer = Writer(Echo(), delimiter=";")
 
     def lines():
         yield "\ufeff" + writer.writerow(COLUMNS)

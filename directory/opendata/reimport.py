@@ -23,6 +23,7 @@ from ..models import (
     SaleMode,
     Season,
 )
+from ..spreadsheet import original
 from .records import FIELDS
 
 SLOT = re.compile(r"^([0-6]) (\d\d):(\d\d)-(\d\d):(\d\d)(?: (\d\d)-(\d\d)/(\d\d)-(\d\d))?$")
@@ -62,7 +63,8 @@ def read(path, delimiter: str | None = None) -> list[dict]:
                 "Colonnes inattendues : le fichier doit être un export CSV de Tout Près "
                 f"(colonnes {', '.join(FIELDS)})."
             )
-        return list(reader)
+        # Cells the export neutralised for spreadsheets ('=…) read back as they were.
+        return [{key: original(value or "") for key, value in row.items()} for row in reader]
 
 
 def _check(rows: list[dict]) -> None:

@@ -1,11 +1,11 @@
 """One writer per format; each takes the records and an open text file."""
 
-import csv
 import json
 from xml.sax.saxutils import quoteattr
 
 from django.contrib.gis.geos import Point
 
+from ..spreadsheet import DictWriter
 from ..structured_data import local_business
 from . import osm
 from .records import FIELDS, MULTI
@@ -24,8 +24,9 @@ def csv_row(record: dict) -> dict:
 
 
 def write_csv(records, out, delimiter: str) -> int:
-    """UTF-8 CSV, header first, every field quoted when it must be (RFC 4180)."""
-    writer = csv.DictWriter(out, fieldnames=FIELDS, delimiter=delimiter, lineterminator="\r\n")
+    """UTF-8 CSV, header first, every field quoted when it must be (RFC 4180); text that
+    would start a spreadsheet formula is neutralised (directory.spreadsheet)."""
+    writer = DictWriter(out, fieldnames=FIELDS, delimiter=delimiter, lineterminator="\r\n")
     writer.writeheader()
     n = 0
     for record in records:
