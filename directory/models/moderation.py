@@ -91,6 +91,16 @@ class Claim(Decided):
         verbose_name=_("demandeur"),
     )
     message = models.TextField(_("message"), max_length=2000, blank=True)
+    # Made by a merge: the claimant had registered this duplicate of the listing. Its
+    # contacts are part of the evidence; the merge itself never moves ownership.
+    merged_from = models.ForeignKey(
+        "Actor",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("doublon fusionné"),
+    )
 
     class Meta:
         verbose_name = _("demande de rattachement")

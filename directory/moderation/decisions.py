@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import Actor, ModerationStatus
 from ..models.moderation import Claim, Event, RequestStatus
@@ -110,9 +111,12 @@ def attach_owner(actor: Actor, email: str, moderator) -> None:
 
 
 @transaction.atomic
-def merge(duplicate: Actor, into: Actor, moderator) -> None:
+def merge(duplicate: Actor, into: Actor, moderator) -> Claim | None:
     """Fold ``duplicate`` into ``into``: links, photos, schedule and references move over,
-    the duplicate is archived (never deleted) and its address redirects to the kept one."""
+    the duplicate is archived (never deleted) and its address redirects to the kept one.
+
+    The kept listing keeps its owner (or stays without one). If the duplicate had another
+    owner, they get a pending claim on the kept listing, returned here."""
     from ..models import ActorPhoto, DistributionLink
 
     for link in DistributionLink.objects.filter(actor=duplicate):
@@ -142,14 +146,32 @@ def merge(duplicate: Actor, into: Actor, moderator) -> None:
     for name in ("phone", "email", "website", "shop_url", "description", "products"):
         if not getattr(into, name) and getattr(duplicate, name):
             setattr(into, name, getattr(duplicate, name))
-    if into.owner_id is None and duplicate.owner_id:
-        into.owner_id = duplicate.owner_id
+    # Ownership never moves with a merge: whoever registered the duplicate may be anyone
+    # who typed the same farm's name. They get a claim, decided on evidence like any other.
     into.save()
     duplicate.status = ModerationStatus.ARCHIVED
     duplicate.merged_into = into
     duplicate.save(update_fields=["status", "merged_into", "updated_at"])
     log(into, Event.MERGED, by=moderator, details={"merged": duplicate.pk, "name": duplicate.name})
     log(duplicate, Event.MERGED, by=moderator, details={"into": into.pk})
+    made = None
+    if duplicate.owner_id and duplicate.owner_id != into.owner_id:
+        made = Claim.objects.pending().filter(actor=into, user_id=duplicate.owner_id).first()
+        if made is None:
+            made = Claim.objects.create(
+                actor=into,
+                user_id=duplicate.owner_id,
+                merged_from=duplicate,
+                message=_("Demande créée par la fusion de son doublon « %(name)s ».")
+                % {"name": duplicate.name},
+            )
+            log(
+                into,
+                Event.CLAIMED,
+                by=moderator,
+                details={"claim": made.pk, "merged": duplicate.pk},
+            )
+    return made
 
 
 def delete_for_gdpr(actor: Actor, moderator) -> None:

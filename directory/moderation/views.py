@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from ..models import Actor, ModerationStatus
 from ..models.moderation import ChangeRequest, Claim, ModerationEvent
 from ..roles import staff_permission_required
-from . import decisions, freshness, review
+from . import decisions, evidence, freshness, review
 from .duplicates import find_duplicates
 
 moderator_required = staff_permission_required("directory.moderate_actor")
@@ -156,7 +156,10 @@ def change_review(request, pk):
 
 @moderator_required
 def claim_review(request, pk):
-    made = get_object_or_404(Claim.objects.select_related("actor__owner", "user"), pk=pk)
+    made = get_object_or_404(
+        Claim.objects.select_related("actor__owner", "actor__import_source", "user", "merged_from"),
+        pk=pk,
+    )
     form = DecisionForm(request.POST or None)
     if request.method == "POST":
         if made.status != "pending":
@@ -173,7 +176,12 @@ def claim_review(request, pk):
     return render(
         request,
         "moderation/claim.html",
-        {"claim": made, "form": form},
+        {
+            "claim": made,
+            "form": form,
+            "findings": evidence.findings(made),
+            "claimant_domain": evidence.domain_of_email(made.user.email),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -190,10 +198,19 @@ def merge(request, pk):
     )
     if into.pk == duplicate.pk or duplicate.status == ModerationStatus.ARCHIVED:
         raise Http404
-    decisions.merge(duplicate, into, request.user)
+    claim = decisions.merge(duplicate, into, request.user)
     messages.success(
         request, _("« %(a)s » fusionnée dans « %(b)s ».") % {"a": duplicate.name, "b": into.name}
     )
+    if claim is not None:
+        messages.info(
+            request,
+            _(
+                "La fiche gardée garde son propriétaire. Le déclarant du doublon (%(email)s) "
+                "demande à la gérer : sa demande attend dans la file, avec de quoi la vérifier."
+            )
+            % {"email": claim.user.email},
+        )
     return redirect("directory:moderation-actor", into.pk)
 
 
