@@ -75,16 +75,19 @@ MIDDLEWARE = [
     "directory.figures.middleware.PageViewMiddleware",
 ]
 
-# Staff log in with a password; owners only through signed links e-mailed to them.
+# Staff log in with a password; owners only through signed links e-mailed to them, and
+# never an account with any staff power (directory/registration/backends.py).
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "sesame.backends.ModelBackend",
+    "directory.registration.backends.OwnerLinkBackend",
 ]
 SESAME_TOKEN_NAME = "cle"  # noqa: S105 (the query parameter name, not a secret)
-SESAME_MAX_AGE = env.int("LOGIN_LINK_DAYS", default=7) * 24 * 3600
-# Links stay usable until they expire: mail scanners open links before people do, and a
-# one-time link would be spent by them.
-SESAME_ONE_TIME = False
+SESAME_MAX_AGE = env.int("LOGIN_LINK_MINUTES", default=60) * 60
+# Signing in spends every link of the account (tokens carry the last login). Mail scanners
+# open links first: the link shows a button, and only pressing it (a POST) signs in.
+SESAME_ONE_TIME = True
+# Link requests look the address up and send after the response (directory/mail.py).
+TOUTPRES_MAIL_IN_BACKGROUND = env.bool("MAIL_IN_BACKGROUND", default=True)
 LOGIN_URL = "directory:owner-link"
 
 ROOT_URLCONF = "config.urls"
@@ -172,6 +175,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -186,6 +190,10 @@ if not DEBUG:
 # restricts them.
 X_FRAME_OPTIONS = "DENY"
 EMBED_FRAME_ANCESTORS = env.list("EMBED_FRAME_ANCESTORS", default=["*"])
+# Cookies are not sent with cross-site requests (Lax keeps links from other sites working)
+# and the language choice is not readable from scripts.
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 # Web addresses typed without a scheme ("ferme.fr") become https:// (Django 6 default).
 FORMS_URLFIELD_ASSUME_HTTPS = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
@@ -239,17 +247,30 @@ TOUTPRES_RATE_LIMITS = {
     "PER_IP_PER_HOUR": env.int("RATE_LIMIT_PER_IP", default=20),
     "PER_EMAIL_PER_HOUR": env.int("RATE_LIMIT_PER_EMAIL", default=5),
 }
-# Trust the last X-Forwarded-For hop for the client address (behind nginx, see docs).
+# Behind a reverse proxy (docs/operators.md): the client address is read from
+# X-Forwarded-For, only in requests that come from one of TRUSTED_PROXIES (addresses or
+# networks), walking from the right past our own proxies (directory.ratelimit.client_ip).
 TOUTPRES_BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+TOUTPRES_TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 # Owners confirm their listing every MONTHS; GRACE_DAYS after the reminder it is hidden.
 TOUTPRES_FRESHNESS = {
     "MONTHS": env.int("FRESHNESS_MONTHS", default=6),
     "GRACE_DAYS": env.int("FRESHNESS_GRACE_DAYS", default=30),
 }
-# One cache for the process by default. With several server processes, give them a shared
-# one (CACHE_URL=filecache:///var/cache/toutpres or redis://…) so the API rate limit counts
-# each client's requests once, not once per process.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://toutpres")}
+# Rate limits count in the cache, so every server process must share it: in production
+# (DEBUG off) the database cache by default (no extra service; its table is made by
+# migrate), or Redis with CACHE_URL=redis://host:6379/0. A per-process memory cache only
+# for development (DEBUG=1), where one process serves.
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL", default="locmemcache://toutpres" if DEBUG else "dbcache://toutpres_cache"
+    )
+}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # Same table, with an incr that no concurrent process can undo (directory.cache).
+    CACHES["default"]["BACKEND"] = "directory.cache.DatabaseCache"
+    # Culling (past MAX_ENTRIES) would drop live counters: keep room for many clients.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
 # Public API v1 (docs/api.md): read-only, anonymous, rate limited per client address.
 # Partner list imports (docs/imports.md): the largest file staff may upload.
@@ -257,6 +278,9 @@ TOUTPRES_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 102
 # Uploaded lists hold private contacts: kept outside MEDIA_ROOT, which is served publicly.
 TOUTPRES_IMPORT_DIR = Path(env.str("IMPORT_DIR", default=str(VAR_DIR / "imports")))
 TOUTPRES_API_RATE = env.str("API_RATE_LIMIT", default="600/hour")
+# The site's own map layer and place suggestions, per client address, apart from the API's
+# quota: generous, for many visitors behind one address (directory.api.throttling).
+TOUTPRES_SITE_RATE = env.str("SITE_RATE_LIMIT", default="300/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -264,8 +288,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["directory.api.throttling.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "directory.api.base.exception_handler",
-    # Behind a reverse proxy the client is the last X-Forwarded-For hop the proxy added.
-    "NUM_PROXIES": 1 if TOUTPRES_BEHIND_PROXY else 0,
+    # (No NUM_PROXIES: the throttles take the client address from directory.ratelimit.)
 }
 TOUTPRES_OPEN_DATA = {
     "LICENCE_NAME": env.str("OPEN_DATA_LICENCE_NAME", default="Licence Ouverte 2.0 (Etalab)"),

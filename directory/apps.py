@@ -12,6 +12,7 @@ class DirectoryConfig(AppConfig):
         from . import (
             framing,  # noqa: F401 (registers the EMBED_FRAME_ANCESTORS check)
             photos,  # noqa: F401 (connects the file clean-up on photo deletion)
+            ratelimit,  # noqa: F401 (registers the shared cache and proxies check)
             security_txt,  # noqa: F401 (registers the SECURITY_CONTACT deploy check)
         )
         from .editorial import images  # noqa: F401 (same for articles' images)
@@ -19,3 +20,16 @@ class DirectoryConfig(AppConfig):
 
         # After contenttypes/auth have created the permissions (their handlers run first).
         post_migrate.connect(sync_roles, sender=self)
+
+        from .cache import create_cache_tables
+
+        # The database cache's table (rate limits) comes with every migrate: a fresh
+        # deployment, or the test databases, cannot miss it.
+        post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="directory.cache")
+
+        from geodata.signals import territories_imported
+
+        from .models.position import refresh_after_territories
+
+        # Town halls and outlines moved: the public pins of home-based producers follow.
+        territories_imported.connect(refresh_after_territories, dispatch_uid="directory.pins")

@@ -18,6 +18,7 @@ from django.views.decorators.http import condition, require_GET
 from geodata.spatial import Latitude, Longitude
 
 from .api.base import bad_request
+from .api.throttling import SiteRateThrottle, throttle
 from .models import Actor
 from .search import Search, SearchForm
 
@@ -90,6 +91,7 @@ def last_modified(request, *args):
 
 
 @require_GET
+@throttle(SiteRateThrottle)  # the site's own scope, not the public API's
 @cache_control(public=True, max_age=60)
 @condition(last_modified_func=last_modified)
 def layer(request):

@@ -6,6 +6,7 @@ from .api import actors as api_actors
 from .api import articles as api_articles
 from .api import places as api_places
 from .api import reference as api_reference
+from .api.throttling import SiteRateThrottle
 from .editorial import feeds
 from .editorial import views as editorial
 from .figures import views as figures
@@ -49,6 +50,10 @@ urlpatterns = [
     path("mes-fiches/<int:pk>/publication/", owner.owner_publication, name="owner-publication"),
     path("mes-fiches/<int:pk>/suppression/", owner.owner_deletion, name="owner-deletion"),
     path("mes-fiches/<int:pk>/confirmer/", owner.owner_confirm, name="owner-confirm"),
+    path("mes-fiches/deconnexion/", owner.OwnerLogoutView.as_view(), name="owner-logout"),
+    path(
+        "mes-fiches/confirmation/<str:token>/", owner.confirm_by_link, name="owner-confirm-link"
+    ),
     path("mes-fiches/<int:pk>/<slug:step>/", owner.owner_step, name="owner-step"),
     # Moderation desk
     path("moderation/", moderation.queue, name="moderation-queue"),
@@ -87,6 +92,17 @@ urlpatterns = [
     path("api/v1/modes/", api_reference.SaleModeList.as_view(), name="api-modes"),
     path("api/v1/markets/", api_places.MarketList.as_view(), name="api-markets"),
     path("api/v1/places/", api_places.Gazetteer.as_view(), name="api-places"),
+    # The same answers for our own pages, counted in the site's scope, not the API's quota.
+    path(
+        "carte/lieux/",
+        api_places.Gazetteer.as_view(throttle_classes=[SiteRateThrottle]),
+        name="site-places",
+    ),
+    path(
+        "carte/departements/",
+        api_places.DepartementList.as_view(throttle_classes=[SiteRateThrottle]),
+        name="site-departements",
+    ),
     path("api/v1/regions/", api_places.RegionList.as_view(), name="api-regions"),
     path("api/v1/departements/", api_places.DepartementList.as_view(), name="api-departements"),
     path("api/v1/articles/", api_articles.ArticleList.as_view(), name="api-articles"),

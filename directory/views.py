@@ -154,8 +154,9 @@ def map_config(search, fixed=None) -> dict:
         "zoom": region["MAP_ZOOM"],
         "radii": RADII,
         "kinds": map_styles(),
-        "placesUrl": reverse("directory:api-places"),
-        "departementsUrl": reverse("directory:api-departements"),
+        # The site's own scope of the same answers (directory.api.throttling).
+        "placesUrl": reverse("directory:site-places"),
+        "departementsUrl": reverse("directory:site-departements"),
         "layerUrl": reverse("directory:api-layer"),
         "fixed": fixed or {},
         "search": {
@@ -169,6 +170,15 @@ def map_config(search, fixed=None) -> dict:
             ),
             "geolocationUnavailable": gettext(
                 "Votre navigateur ne donne pas sa position : tapez votre commune ou votre code postal."
+            ),
+            # A 429: too many requests from this connection (often shared by many people).
+            "suggestionsThrottled": gettext(
+                "Trop de demandes depuis votre connexion : suggestions de communes en pause "
+                "quelques instants. Vous pouvez taper la commune et lancer la recherche."
+            ),
+            "mapThrottled": gettext(
+                "Trop de demandes depuis votre connexion : la carte ne se met plus à jour pour "
+                "quelques instants. La liste des résultats reste complète."
             ),
         },
     }

@@ -6,3 +6,11 @@ from config.settings import *  # noqa: F403
 SECURE_SSL_REDIRECT = False
 # Hashing passwords slowly is a production feature, not something to test 200 times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# E-mails handed to directory.mail.later are sent at once, so tests stay deterministic
+# (tests/security/test_signin_links.py turns the background on to prove it).
+TOUTPRES_MAIL_IN_BACKGROUND = False
+# One process per test run: a memory cache, cleared before each test (tests/conftest.py).
+# The shared database cache of production is tested across real processes in
+# tests/security/test_shared_rate_limits.py; CACHE_URL still chooses, for a whole run.
+if not env.str("CACHE_URL", default=""):  # noqa: F405
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

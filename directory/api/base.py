@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, renderers, views
 from rest_framework.negotiation import DefaultContentNegotiation
 
+from .throttling import throttled_message
+
 
 def bad_request(errors: dict) -> JsonResponse:
     """400 naming each faulty parameter: {"errors": {"radius": ["…"]}} (plain Django views)."""
@@ -65,11 +67,10 @@ def exception_handler(exc, context):
         }
     elif isinstance(exc, exceptions.Throttled):
         wait = int(exc.wait) if exc.wait is not None else None
+        # The scope that refused says its own rate (the API's, or the site's own calls').
+        rate = getattr(context["request"], "throttled_rate", settings.TOUTPRES_API_RATE)
         response.data = {
-            "detail": _(
-                "Trop de requêtes : %(rate)s au plus par adresse. Réessayez dans %(wait)s s."
-            )
-            % {"rate": settings.TOUTPRES_API_RATE, "wait": wait if wait is not None else 60},
+            "detail": throttled_message(rate, wait if wait is not None else 60),
             "retry_after": wait,
         }
     else:

@@ -7,7 +7,6 @@ an SMTP exchange must not make every other writer wait.
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +24,7 @@ def _tell_owner(actor, template, context=None):
             owner.email,
             {
                 "actor": actor,
-                "link": services.link(owner, reverse("directory:owner-home")),
+                "link": services.owner_area_url(),
                 "public_url": settings.TOUTPRES_SITE_URL + actor.get_absolute_url(),
                 **(context or {}),
             },
@@ -91,7 +90,7 @@ def decide_claim(made: Claim, moderator, accept: bool, reason: str = "") -> None
         {
             "actor": actor,
             "reason": reason,
-            "link": services.link(made.user, reverse("directory:owner-home")),
+            "link": services.owner_area_url(),
         },
     )
 
@@ -106,7 +105,7 @@ def attach_owner(actor: Actor, email: str, moderator) -> None:
     services.send(
         "owner_attached",
         owner.email,
-        {"actor": actor, "link": services.link(owner, reverse("directory:owner-home"))},
+        {"actor": actor, "link": services.owner_area_url()},
     )
 
 

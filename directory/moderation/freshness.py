@@ -4,6 +4,10 @@ Timeline for a published listing with an owner (settings.TOUTPRES_FRESHNESS):
   confirmed (or published) ──MONTHS──▶ reminder e-mailed ──GRACE_DAYS──▶ flagged to staff
   and hidden from the public (status "stale"), never deleted. Confirming at any point,
   even once hidden, publishes it again and restarts the clock.
+
+The reminder's "still correct" link is a confirm link, not a sign-in link: signed for that
+listing and its owner, valid for the whole grace period, usable again within it, and it
+signs nobody in (django.core.signing with its own salt: sesame never accepts it).
 """
 
 import calendar
@@ -11,6 +15,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -40,6 +45,48 @@ def confirm(actor: Actor, user) -> None:
         fields.append("status")
     actor.save(update_fields=fields)
     log(actor, Event.CONFIRMED, by=user)
+
+
+CONFIRM_SALT = "directory.freshness.confirm"
+
+
+def confirm_url(actor: Actor) -> str:
+    """The reminder's one-click "still correct" link for ``actor`` (no sign-in)."""
+    token = signing.dumps({"a": actor.pk, "o": actor.owner_id}, salt=CONFIRM_SALT)
+    return settings.TOUTPRES_SITE_URL + reverse("directory:owner-confirm-link", args=[token])
+
+
+def _confirm_data(token: str, max_age=None) -> dict | None:
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def from_confirm_token(token: str) -> Actor | None:
+    """The listing a confirm link stands for, while the grace period lasts and while it
+    still belongs to the owner it was sent to; None otherwise."""
+    max_age = datetime.timedelta(days=settings.TOUTPRES_FRESHNESS["GRACE_DAYS"])
+    data = _confirm_data(token, max_age)
+    if data is None or not data.get("o"):
+        return None
+    return (
+        Actor.objects.filter(
+            pk=data.get("a"),
+            owner_id=data["o"],
+            status__in=[ModerationStatus.PUBLISHED, ModerationStatus.STALE],
+        )
+        .select_related("owner")
+        .first()
+    )
+
+
+def confirm_token_owner(token: str) -> int | None:
+    """Who a genuine but expired confirm link was sent to (to offer them a sign-in link)."""
+    data = _confirm_data(token)
+    owner = data.get("o") if data else None
+    return owner if isinstance(owner, int) else None
 
 
 @dataclass
@@ -103,8 +150,8 @@ def run(now=None, progress=None, dry_run=False) -> Report:
             owner.email,
             {
                 "actor": actor,
-                "link": services.link(owner, reverse("directory:owner-confirm", args=[actor.pk])),
-                "edit_link": services.link(owner, reverse("directory:owner-home")),
+                "link": confirm_url(actor),
+                "edit_link": services.owner_area_url(),
                 "grace_days": settings.TOUTPRES_FRESHNESS["GRACE_DAYS"],
             },
         )

@@ -1,24 +1,37 @@
 """Registration and owner side effects: accounts, signed links, e-mails, submission.
 
-Owners have no password. Every e-mail carries a signed, expiring link (django-sesame) that
-logs them in; following one proves they read that mailbox, which is what confirms the
-e-mail address (an owner's ``last_login`` is set only that way).
+Owners have no password. They sign in through a link e-mailed on request (django-sesame):
+valid SESAME_MAX_AGE seconds (an hour by default) and spent by the sign-in itself
+(SESAME_ONE_TIME: the token carries the last login), for owner accounts only
+(backends.link_accounts). Following one proves they read that mailbox, which is what
+confirms the e-mail address (an owner's ``last_login`` is set only that way). Other e-mails
+link to the owner area without any credential, or carry a scoped confirm link that signs
+nobody in (moderation.freshness).
 """
 
+import logging
+import re
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
-from sesame.utils import get_query_string
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
+from sesame.utils import get_token, get_user
 
 from ..models import Actor, ModerationStatus
 from ..models.moderation import Event
 from ..moderation.log import log
+from .backends import may_use_links
+
+logger = logging.getLogger(__name__)
 
 DRAFTS_SESSION_KEY = "toutpres_drafts"
 
@@ -41,19 +54,113 @@ def email_confirmed(user) -> bool:
     return bool(user and user.is_authenticated and user.last_login)
 
 
-def link(user, path: str) -> str:
-    """An absolute link to ``path`` that logs ``user`` in (signed, expires after SESAME_MAX_AGE)."""
-    query = get_query_string(user)
-    login = reverse("directory:owner-login")
-    separator = "&" if "?" in query else "?"
-    return f"{settings.TOUTPRES_SITE_URL}{login}{query}{separator}next={path}"
+# Where a sign-in link may lead: the owner area, and the "this is me" page of a listing.
+NEXT_URL_NAMES = {
+    "owner-home",
+    "owner-edit",
+    "owner-step",
+    "owner-submitted",
+    "owner-confirm",
+    "claim",
+}
+# Plain path characters only: no scheme, host, backslash, percent-escape, query, fragment,
+# space or control character can get through, so nothing can be added to the link or mail.
+SAFE_PATH = re.compile(r"/[A-Za-z0-9_\-/]*\Z")
+RELINK_SALT = "directory.registration.relink"
+RELINK_MAX_AGE = 30 * 24 * 3600
+
+
+def safe_next(value) -> str | None:
+    """``value`` if it is a local path of the owner area a sign-in may lead to, else None."""
+    if not isinstance(value, str) or len(value) > 300 or not SAFE_PATH.match(value):
+        return None
+    if value.startswith("//") or not url_has_allowed_host_and_scheme(value, allowed_hosts=None):
+        return None
+    try:
+        match = resolve(value)
+    except Resolver404:
+        return None
+    if match.namespace != "directory" or match.url_name not in NEXT_URL_NAMES:
+        return None
+    return value
+
+
+def owner_area_url() -> str:
+    """« Mes fiches », with no credential: signed-out visitors are offered a sign-in link."""
+    return settings.TOUTPRES_SITE_URL + reverse("directory:owner-home")
+
+
+def link(user, path: str | None = None) -> str:
+    """An absolute sign-in link for ``user`` that leads to ``path`` (an owner-area path, else
+    « Mes fiches »). Staff and password accounts get the password sign-in page instead."""
+    target = safe_next(path)
+    if target is None:
+        if path:
+            logger.warning("Sign-in link: unsafe next %r replaced by the owner home", path)
+        target = reverse("directory:owner-home")
+    if not may_use_links(user):
+        return f"{settings.TOUTPRES_SITE_URL}{reverse('admin:login')}?{urlencode({'next': target})}"
+    query = urlencode(
+        {
+            settings.SESAME_TOKEN_NAME: get_token(user),
+            "next": target,
+            # Lets the "link expired" page send a fresh one to the same account in one click.
+            "compte": sign_account(user.pk),
+        }
+    )
+    return f"{settings.TOUTPRES_SITE_URL}{reverse('directory:owner-login')}?{query}"
+
+
+def user_from_link(token):
+    """The owner a sign-in token is valid for (without spending it), or None."""
+    if not isinstance(token, str) or not token:
+        return None
+    return get_user(token, update_last_login=False)
+
+
+def spend_link(user) -> bool:
+    """Spend every sign-in link of ``user`` (they carry the last login) before signing in.
+    Compare-and-set: of two browsers posting the same link at once, only one gets in."""
+    User = type(user)
+    return bool(
+        User._default_manager.filter(pk=user.pk, last_login=user.last_login).update(
+            last_login=timezone.now()
+        )
+    )
+
+
+def sign_account(pk: int) -> str:
+    """A signed reference to an account (its number, not its address) for a fresh link."""
+    return signing.dumps(pk, salt=RELINK_SALT)
+
+
+def relink_pk(value) -> int | None:
+    """The account a "send me a fresh link" button stands for (signed in the link), or None."""
+    try:
+        pk = signing.loads(value or "", salt=RELINK_SALT, max_age=RELINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return pk if isinstance(pk, int) else None
+
+
+def link_validity() -> str:
+    """How long a sign-in link lasts, in words (« 1 heure », « 30 minutes »)."""
+    minutes = max(1, round(settings.SESAME_MAX_AGE / 60))
+    if minutes % 60 == 0:
+        return ngettext("%(n)d heure", "%(n)d heures", minutes // 60) % {"n": minutes // 60}
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
 
 
 def send(template: str, to: str, context: dict) -> None:
     """A French e-mail from templates/emails/<template>.txt (first line: the subject)."""
     with translation.override(settings.LANGUAGE_CODE):
         text = render_to_string(
-            f"emails/{template}.txt", {"site_url": settings.TOUTPRES_SITE_URL, **context}
+            f"emails/{template}.txt",
+            {
+                "site_url": settings.TOUTPRES_SITE_URL,
+                "link_valid_for": link_validity(),
+                **context,
+            },
         )
     subject, _, body = text.strip().partition("\n")
     send_mail(subject.strip(), body.strip() + "\n", None, [to])
@@ -156,8 +263,21 @@ def notify_moderators(actor: Actor, change: bool = False) -> None:
 
 
 def send_login_link(user, next_path: str | None = None) -> None:
-    send(
-        "login_link",
-        user.email,
-        {"user": user, "link": link(user, next_path or reverse("directory:owner-home"))},
-    )
+    """A sign-in link to an owner; nothing to an account that may not use links."""
+    if may_use_links(user):
+        send("login_link", user.email, {"user": user, "link": link(user, next_path)})
+
+
+def send_login_link_to(email: str, next_path: str | None = None) -> None:
+    """Behind « Recevoir le lien » (run after the response): a link if this address is an
+    owner's (its first account, as registration picks), nothing otherwise."""
+    user = get_user_model().objects.filter(email__iexact=email).order_by("pk").first()
+    if user is not None:
+        send_login_link(user, next_path)
+
+
+def send_fresh_link(pk: int, next_path: str | None = None) -> None:
+    """Behind « Recevoir un nouveau lien » on an expired link's page (after the response)."""
+    user = get_user_model()._default_manager.filter(pk=pk).first()
+    if user is not None:
+        send_login_link(user, next_path)

@@ -1,23 +1,26 @@
 """Registration (/inscription/) and owner self-service (/mes-fiches/)."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.views import LogoutView
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from sesame.utils import get_user
 
 from geodata.geocoding import geocode
 
+from .. import mail
 from ..models import Actor, ActorKind, ChangeRequest, ModerationStatus
 from ..models.moderation import Event
 from ..moderation.duplicates import find_duplicates
@@ -240,39 +243,118 @@ def owner_submitted(request, pk):
     )
 
 
+LINK_BACKEND = "directory.registration.backends.OwnerLinkBackend"
+
+
+def _no_referrer(response):
+    # The address holds a token: never hand it to another site, nor to a search engine.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _link_expired(request, account: str, target: str):
+    """A French page saying the link is spent or expired, with a fresh one one click away
+    (to the same account, whose address the page never shows) or by typing the address."""
+    fresh = None
+    if services.relink_pk(account) is not None:
+        fresh = FreshLinkForm(initial={"compte": account, "next": target})
+    context = {"form": LinkRequestForm(initial={"next": target}), "fresh": fresh}
+    return _no_referrer(render(request, "owner/link_expired.html", context, status=403))
+
+
+@never_cache
 def owner_login(request):
-    """Follow an e-mailed link: log in, confirm the e-mail, and go where the link said."""
-    user = get_user(request)
+    """An e-mailed sign-in link. Opening it shows one button and changes nothing (mail
+    scanners open links before people do); the button (a POST) signs in and spends the link."""
+    data = request.POST if request.method == "POST" else request.GET
+    tokens = data.getlist(settings.SESAME_TOKEN_NAME)
+    target = services.safe_next(data.get("next")) or reverse("directory:owner-home")
+    account = data.get("compte", "")
+    # One token, or none: a second one smuggled into the address is an attack.
+    user = services.user_from_link(tokens[0]) if len(tokens) == 1 else None
     if user is None:
-        return render(request, "owner/link_expired.html", {"form": LinkRequestForm()}, status=403)
-    login(request, user, backend="sesame.backends.ModelBackend")
+        return _link_expired(request, account, target)
+    if request.method != "POST":
+        context = {"token": tokens[0], "next": target, "compte": account}
+        return _no_referrer(render(request, "owner/sign_in.html", context))
+    if not services.spend_link(user):  # used meanwhile, from another browser
+        return _link_expired(request, account, target)
+    login(request, user, backend=LINK_BACKEND)
     queued = services.confirm_email(user)
     if queued:
         messages.success(
             request, _("E-mail confirmé : votre fiche est transmise à l'équipe de modération.")
         )
-    target = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = reverse("directory:owner-home")
     return HttpResponseRedirect(target)
+
+
+class OwnerLogoutView(LogoutView):
+    """« Se déconnecter »: a POST from every page's header (a link or an image cannot)."""
+
+    next_page = "directory:home"
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("Vous êtes déconnecté."))
+        return response
+
+
+class NextField(forms.CharField):
+    """Where to go once signed in: kept if it is a safe owner-area path, else dropped (never
+    an error: the link then leads to « Mes fiches »)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, value):
+        return services.safe_next(value) or ""
 
 
 class LinkRequestForm(Honeypot):
     email = forms.EmailField(label=_("Votre e-mail"), max_length=254)
+    next = NextField()
+
+
+class FreshLinkForm(Honeypot):
+    """« Recevoir un nouveau lien » on an expired link's page: the account is signed in it."""
+
+    compte = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    next = NextField()
+
+    def clean_compte(self):
+        pk = services.relink_pk(self.cleaned_data["compte"])
+        if pk is None:
+            raise forms.ValidationError(_("Ce lien n'est plus valable."))
+        return pk
+
+
+def _link_sent(request, email):
+    context = {"email": email, "link_valid_for": services.link_validity()}
+    return render(request, "owner/link_sent.html", context)
 
 
 def link_request(request):
-    """ "Send me a link": the same answer whether or not the address is known."""
-    form = LinkRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    """ "Send me a link": the same answer, and the same work in the request, whether the
+    address is an owner's, a staff member's or unknown. Looking the address up and sending
+    happen after the response (directory.mail), so even the time taken tells nothing."""
+    asked_next = services.safe_next(request.GET.get("next")) or ""
+    if request.method == "POST" and "compte" in request.POST:
+        fresh = FreshLinkForm(request.POST)
+        if fresh.is_valid():
+            pk = fresh.cleaned_data["compte"]
+            if allow_request(request, "link", f"account:{pk}"):
+                mail.later(services.send_fresh_link, pk, fresh.cleaned_data["next"] or None)
+            return _link_sent(request, None)
+    form = LinkRequestForm(request.POST or None, initial={"next": asked_next})
+    if request.method == "POST" and "compte" not in request.POST and form.is_valid():
         email = form.cleaned_data["email"]
         if allow_request(request, "link", email):
-            from django.contrib.auth import get_user_model
-
-            user = get_user_model().objects.filter(email__iexact=email).order_by("pk").first()
-            if user is not None and user.is_active:
-                services.send_login_link(user, request.GET.get("next"))
-        return render(request, "owner/link_sent.html", {"email": email})
+            next_path = form.cleaned_data["next"] or asked_next or None
+            mail.later(services.send_login_link_to, email, next_path)
+        return _link_sent(request, email)
     return render(request, "owner/link_request.html", {"form": form})
 
 
@@ -299,7 +381,9 @@ def owner_home(request):
                 {"actors": drafts, "anonymous": True, "edit_steps": EDITABLE},
             )
         return redirect(
-            reverse("directory:owner-link") + "?next=" + reverse("directory:owner-home")
+            reverse("directory:owner-link")
+            + "?"
+            + urlencode({"next": reverse("directory:owner-home")})
         )
     return render(
         request,
@@ -415,6 +499,24 @@ def owner_confirm(request, pk):
     return render(request, "owner/confirm.html", {"actor": actor})
 
 
+@never_cache
+def confirm_by_link(request, token):
+    """ "Still correct" from the reminder e-mail, for its whole grace period, without signing
+    in: the page has one button (a GET changes nothing), the button confirms (a POST)."""
+    from ..moderation import freshness
+
+    actor = freshness.from_confirm_token(token)
+    if actor is None:
+        owner_pk = freshness.confirm_token_owner(token)
+        account = services.sign_account(owner_pk) if owner_pk else ""
+        return _link_expired(request, account, reverse("directory:owner-home"))
+    if request.method == "POST":
+        freshness.confirm(actor, actor.owner)
+        messages.success(request, _("Merci ! Informations confirmées."))
+        return redirect(actor.get_absolute_url())
+    return _no_referrer(render(request, "owner/confirm.html", {"actor": actor, "by_link": True}))
+
+
 class ClaimForm(forms.Form):
     message = forms.CharField(
         label=_("Comment vous joindre pour vérifier ? (téléphone, fonction…)"),
@@ -428,7 +530,7 @@ def claim(request, slug):
     actor = get_object_or_404(Actor.objects.published(), slug=slug)
     if not request.user.is_authenticated:
         messages.info(request, _("Indiquez votre e-mail : le lien reçu vous ramènera ici."))
-        return redirect(reverse("directory:owner-link") + "?next=" + request.path)
+        return redirect(reverse("directory:owner-link") + "?" + urlencode({"next": request.path}))
     if actor.owner_id == request.user.pk:
         return redirect("directory:owner-home")
     form = ClaimForm(request.POST or None)

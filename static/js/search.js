@@ -34,6 +34,7 @@ where.addEventListener("input", () => {
   if (q.length < 2) return;
   timer = setTimeout(async () => {
     const response = await fetch(`${config.placesUrl}?q=${encodeURIComponent(q)}&limit=8`);
+    if (response.status === 429) announce(config.messages.suggestionsThrottled);  // not silently
     if (!response.ok) return;
     const { results } = await response.json();
     places = new Map(results.map((p) => [p.label, p]));
@@ -176,6 +177,7 @@ if (window.L) {
     let data;
     try {
       const response = await fetch(`${config.layerUrl}?${query}`, { signal: pending.signal });
+      if (response.status === 429) announce(config.messages.mapThrottled);
       if (!response.ok) return;
       data = await response.json();
     } catch {

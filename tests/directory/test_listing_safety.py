@@ -308,7 +308,7 @@ def test_freshness_reminder_once_per_period_then_hidden_then_back(
     call_command("remind_owners", verbosity=0)
     assert [m.to for m in mail.outbox] == [["o@example.org"]]
     reminder = mail.outbox[0]
-    assert "toujours exactes" in reminder.subject and "/confirmer/" in reminder.body
+    assert "toujours exactes" in reminder.subject and "/confirmation/" in reminder.body
     call_command("remind_owners", verbosity=0)  # idempotent: nothing more
     assert len(mail.outbox) == 1
 
@@ -321,14 +321,15 @@ def test_freshness_reminder_once_per_period_then_hidden_then_back(
     assert actor in freshness.awaiting_confirmation()
     assert ModerationEvent.objects.filter(actor=actor, action=Event.HIDDEN_STALE).exists()
 
-    # The owner follows the link and confirms: published again, clock restarted.
-    link = [line for line in reminder.body.splitlines() if "/confirmer/" in line][0]
+    # The owner follows the link and confirms, without signing in: published again, clock
+    # restarted.
+    link = [line for line in reminder.body.splitlines() if "/confirmation/" in line][0]
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     page = client.get(path, follow=True)
     assert page.status_code == 200 and "Oui, tout est exact" in page.content.decode()
     actor.refresh_from_db()
     assert actor.status == ModerationStatus.STALE  # a GET (mail scanners) changes nothing
-    client.post(reverse("directory:owner-confirm", args=[actor.pk]))
+    client.post(path)
     actor.refresh_from_db()
     assert actor.status == ModerationStatus.PUBLISHED and actor.reminder_sent_at is None
     assert client.get(actor.get_absolute_url()).status_code == 200

@@ -230,7 +230,7 @@ def test_anonymous_claim_asks_for_an_email_first(client, listing):
     response = client.get(reverse("directory:claim", args=[listing.slug]))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("directory:owner-link"))
-    assert f"next=/acteurs/{listing.slug}/revendiquer/" in response["Location"]
+    assert f"next=%2Facteurs%2F{listing.slug}%2Frevendiquer%2F" in response["Location"]
 
 
 def test_staff_attach_a_listing_to_its_owner(client, people, make_actor):
