@@ -1,36 +1,11 @@
-"""Fixed-window rate limits in the shared cache, per IP address and per e-mail address."""
-
-import hashlib
-import time
+"""Registration, link-request and alert limits: per client address and per e-mail address,
+counted in the shared cache (directory.ratelimit)."""
 
 from django.conf import settings
-from django.core.cache import cache
 
+from ..ratelimit import allow, client_ip
 
-def client_ip(request) -> str:
-    # Behind the reverse proxy (docs/operators.md) the client is the last X-Forwarded-For hop
-    # the proxy appended; without a proxy, REMOTE_ADDR.
-    if settings.TOUTPRES_BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def allow(scope: str, key: str, limit: int, window_seconds: int = 3600) -> bool:
-    """Count one attempt for ``key``; False once ``limit`` attempts were made in this window."""
-    if limit <= 0:
-        return True
-    bucket = int(time.time() // window_seconds)
-    digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()[:32]
-    name = f"ratelimit:{scope}:{digest}:{bucket}"
-    cache.add(name, 0, window_seconds)
-    try:
-        count = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.add(name, 1, window_seconds)
-        count = 1
-    return count <= limit
+__all__ = ["allow", "allow_request", "client_ip"]
 
 
 def allow_request(request, scope: str, email: str = "") -> bool:

@@ -13,7 +13,8 @@ from geodata.models import Commune
 
 class Command(BaseCommand):
     help = (
-        "Charge les territoires et les données de démonstration si la base est vide, et crée un "
+        "Crée la table du cache partagé, charge les territoires et les données de démonstration "
+        "si la base est vide, et crée un "
         "compte administrateur local s'il n'y en a aucun. Ne modifie rien d'existant."
     )
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_demo=False, admin_password_file=None, **options):
         quiet = {"verbosity": options["verbosity"]}
+        # The shared cache's table (rate limits), in case migrate ran without our app.
+        call_command("createcachetable", **quiet)
         if not Commune.objects.exists():
             self.stdout.write("Territoires : région configurée et départements limitrophes…")
             call_command("import_territories", **quiet)
