@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .. import clock
 from ..models import Actor
 from ..models.editorial import Article, ArticleImage, ArticleStatus, Partner
-from ..photos import normalise_if_new
+from ..photos import PhotoField, normalise_if_new
 from .images import refresh_article_images
 from .widgets import ActorPicker
 
@@ -23,6 +23,7 @@ class ArticleImageForm(forms.ModelForm):
     class Meta:
         model = ArticleImage
         fields = ["image", "alt_text", "credit", "position"]
+        field_classes = {"image": PhotoField}
 
     def clean_image(self):
         return normalise_if_new(self.cleaned_data.get("image"))
@@ -52,6 +53,7 @@ class ArticleForm(forms.ModelForm):
             "title", "slug", "kind", "partner", "lead", "body", "cover", "cover_alt",
             "credits", "actors", "status", "publish_at", "featured",
         ]  # fmt: skip
+        field_classes = {"cover": PhotoField}
 
     def __init__(self, *args, can_publish=False, **kwargs):
         super().__init__(*args, **kwargs)
