@@ -18,7 +18,12 @@ from ..models import Actor, Alert, AlertDelivery, ModerationEvent
 from ..models.moderation import Event
 from ..serializers import km
 
+# Confirmed alerts per address. Only confirmed ones count: requests anyone can type for
+# someone else's address must not fill it up (nor tell that it subscribed).
 MAX_ALERTS_PER_EMAIL = 10
+# Requests waiting for confirmation per address: past this the oldest is forgotten, so a
+# stranger's requests can neither pile up nor keep the owner from asking for hers.
+MAX_PENDING_PER_EMAIL = 10
 WEEK = datetime.timedelta(days=7)
 # A weekly cron run a few minutes early must not skip a week.
 SLACK = datetime.timedelta(hours=6)
@@ -34,13 +39,19 @@ def link(alert: Alert, name: str) -> str:
     return settings.TOUTPRES_SITE_URL + reverse(f"directory:{name}", args=[alert.token])
 
 
-def subscribe(
-    email: str, place: str, point, radius_km: int, categories, language: str
-) -> Alert | None:
-    """A new unconfirmed alert and its confirmation e-mail. The same alert asked for again
-    gets its confirmation again (or nothing if confirmed); None past the per-address limit."""
+def subscribe(email: str, place: str, point, radius_km: int, categories, language: str) -> None:
+    """Answers a request with exactly one e-mail to the address, whatever it already holds
+    (the page is the same for every address, views.subscribe):
+
+    - the same alert, pending: its confirmation again; confirmed: a note that it is on;
+    - the address already has MAX_ALERTS_PER_EMAIL confirmed alerts: a note saying so;
+    - else a new pending alert and its confirmation (past MAX_PENDING_PER_EMAIL pending
+      requests, and after UNCONFIRMED_DAYS, the oldest are forgotten).
+    """
     email = email.strip().lower()
     mine = Alert.objects.filter(email=email, unsubscribed_at__isnull=True)
+    stale = clock.now() - datetime.timedelta(days=UNCONFIRMED_DAYS)
+    mine.filter(confirmed_at__isnull=True, created_at__lt=stale).delete()
     # Alerts are few per address: compare places here, geodesically.
     same = next(
         (
@@ -54,9 +65,21 @@ def subscribe(
     if same is not None:
         if same.confirmed_at is None:
             send_confirmation(same)
-        return same
-    if mine.count() >= MAX_ALERTS_PER_EMAIL:
-        return None
+        else:
+            _mail(same, "alert_active", {})
+        return
+    if mine.filter(confirmed_at__isnull=False).count() >= MAX_ALERTS_PER_EMAIL:
+        _notice(
+            email,
+            language,
+            "alert_limit",
+            {"place": place, "radius_km": radius_km, "max_alerts": MAX_ALERTS_PER_EMAIL},
+        )
+        return
+    pending = mine.filter(confirmed_at__isnull=True).order_by("-created_at", "-pk")
+    Alert.objects.filter(
+        pk__in=list(pending.values_list("pk", flat=True)[MAX_PENDING_PER_EMAIL - 1 :])
+    ).delete()
     alert = Alert.objects.create(
         email=email, place=place, location=point, radius_km=radius_km, language=language
     )
@@ -69,7 +92,14 @@ def send_confirmation(alert: Alert) -> None:
     _mail(alert, "alert_confirm", {"confirm_url": link(alert, "alert-confirm")})
 
 
-def confirm(alert: Alert) -> None:
+def confirm(alert: Alert) -> bool:
+    """Confirms (or resubscribes) the alert; False if its address already has
+    MAX_ALERTS_PER_EMAIL other alerts on. Only the link's holder sees the answer."""
+    if alert.confirmed_at is not None and alert.unsubscribed_at is None:
+        return True
+    others = Alert.objects.active().filter(email=alert.email).exclude(pk=alert.pk)
+    if others.count() >= MAX_ALERTS_PER_EMAIL:
+        return False
     if alert.confirmed_at is None:
         alert.confirmed_at = clock.now()
     alert.unsubscribed_at = None
@@ -162,6 +192,16 @@ def purge(now=None) -> tuple[int, int]:
         unsubscribed_at__lt=now - datetime.timedelta(days=UNSUBSCRIBED_DAYS)
     ).delete()
     return unconfirmed, gone
+
+
+def _notice(email: str, language: str, template: str, context: dict) -> None:
+    """An e-mail about a request that made no alert: no unsubscribe link, none to stop."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        text = render_to_string(
+            f"emails/{template}.txt", {"site_url": settings.TOUTPRES_SITE_URL, **context}
+        )
+    subject, _sep, body = text.strip().partition("\n")
+    EmailMessage(subject.strip(), body.strip() + "\n", None, [email]).send()
 
 
 def _mail(alert: Alert, template: str, context: dict, one_click: bool = False) -> None:

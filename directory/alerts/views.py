@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from ..mail import later
 from ..models import Alert
 from ..registration.ratelimit import allow_request
 from . import services
@@ -21,23 +22,18 @@ def subscribe(request):
         if not allow_request(request, "alert", data["email"]):
             form.add_error(None, _("Trop de demandes : réessayez dans une heure."))
         else:
-            alert = services.subscribe(
+            # Looked up and answered by e-mail after the response, and the same page for
+            # every address: nobody learns whether it subscribed, nor how often.
+            later(
+                services.subscribe,
                 data["email"],
                 data["place"],
                 data["point"],
                 data["radius_km"],
-                data["categories"],
+                list(data["categories"]),
                 (get_language() or settings.LANGUAGE_CODE)[:8],
             )
-            if alert is None:
-                form.add_error(
-                    "email",
-                    _("Cette adresse a déjà %(n)s alertes : désabonnez-vous d'une autre d'abord.")
-                    % {"n": services.MAX_ALERTS_PER_EMAIL},
-                )
-            else:
-                # Same page whether the address was known or not: nobody learns who subscribed.
-                return render(request, "alerts/sent.html", {"email": data["email"]})
+            return render(request, "alerts/sent.html", {"email": data["email"]})
     return render(
         request, "alerts/subscribe.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -47,9 +43,20 @@ def confirm(request, token):
     """GET shows a button, POST confirms: mail scanners that open links confirm nothing."""
     alert = get_object_or_404(Alert, token=token)
     if request.method == "POST":
-        services.confirm(alert)
-        return redirect("directory:alert-confirm", token=token)
+        if services.confirm(alert):
+            return redirect("directory:alert-confirm", token=token)
+        return _over_limit(request, alert)
     return render(request, "alerts/confirm.html", {"alert": alert})
+
+
+def _over_limit(request, alert):
+    """Only the holder of the alert's link gets here: telling the cap reveals nothing."""
+    return render(
+        request,
+        "alerts/confirm.html",
+        {"alert": alert, "over_limit": services.MAX_ALERTS_PER_EMAIL},
+        status=409,
+    )
 
 
 @csrf_exempt  # the token is the secret; mail clients' one-click POST carries no CSRF token
@@ -68,5 +75,6 @@ def unsubscribe(request, token):
 @require_POST
 def resubscribe(request, token):
     alert = get_object_or_404(Alert, token=token)
-    services.confirm(alert)
+    if not services.confirm(alert):
+        return _over_limit(request, alert)
     return redirect("directory:alert-confirm", token=token)

@@ -40,7 +40,9 @@ def make_sizes(field_file, current: dict) -> dict:
             copy = original.copy()
             copy.thumbnail((width, width * 10), Image.Resampling.LANCZOS)
             out = BytesIO()
-            copy.convert("RGB").save(out, "JPEG", quality=82, optimize=True, progressive=True)
+            resized = copy.convert("RGB")
+            resized.info = {}  # Pillow writes a comment back from info: nothing is kept
+            resized.save(out, "JPEG", quality=82, optimize=True, progressive=True)
             sizes[str(width)] = default_storage.save(
                 f"{base}-{width}.jpg", ContentFile(out.getvalue())
             )
