@@ -37,12 +37,13 @@ class LayerForm(SearchForm):
     zoom = forms.IntegerField(min_value=0, max_value=20)
 
 
+# Clusters sit at the mean of public pins: a cluster of one is a pin, never a house.
 def _x():
-    return Longitude("location")
+    return Longitude("public_location")
 
 
 def _y():
-    return Latitude("location")
+    return Latitude("public_location")
 
 
 def clusters(queryset, zoom: int) -> list[dict]:

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from geodata.distance import validate_coordinates
 from geodata.geocoding import geocode
 from geodata.models import Commune, Departement, Region
-from geodata.spatial import bbox_prefilter
 from geodata.text import normalize
 
 from .models import (
@@ -245,7 +244,7 @@ class Search:
         elif self.open:
             qs, self.open_date = open_on(qs, WEEKDAYS.index(self.open), self.now.date())
         if self.bbox:
-            qs = bbox_prefilter(qs, "location", tuple(self.bbox))
+            qs = qs.in_bbox(self.bbox)
         communes = self.territory()
         if communes is not None:
             # What belongs to a territory: the actors located in it, and the producers from
@@ -293,7 +292,12 @@ def load_page(results: list[Result], start: int, stop: int):
     for r in page:
         actor = by_pk[r.pk]
         actor.distance_km = r.distance_km
-        actor.reached_through = links.get(r.via_link)
+        actor.reached_through = link = links.get(r.via_link)
+        # To a home-based producer (or through one's pick-up point) the distance is to the
+        # commune's pin, in whole kilometres: shown as « environ ».
+        actor.distance_is_approximate = r.distance_km is not None and (
+            link.place.location_is_approximate if link else actor.location_is_approximate
+        )
         out.append(actor)
     return out
 

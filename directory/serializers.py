@@ -24,10 +24,13 @@ def _decimal_separator(language: str) -> str:
     return get_format("DECIMAL_SEPARATOR", language)
 
 
-def km(value: float | None, language: str | None = None) -> str:
-    """A distance as people read it: "800 m", "3,2 km", "42 km" (decimal comma in French)."""
+def km(value: float | None, language: str | None = None, approximate: bool = False) -> str:
+    """A distance as people read it: "800 m", "3,2 km", "42 km" (decimal comma in French);
+    « environ 12 km » to a home-based producer's commune pin (whole kilometres)."""
     if value is None:
         return ""
+    if approximate:
+        return _("environ %(km)s km") % {"km": max(1, round(value))}
     if value < 1:
         return f"{int(round(value * 1000, -1))} m"
     if value < 10:
@@ -54,7 +57,16 @@ def actor_url(slug: str) -> str:
 
 
 # A reached-through link's columns, read with .values() (see link_values for a loaded link).
-LINK_VALUES = ("pk", "weekday", "starts", "ends", "place__name", "place__slug", "place__kind")
+LINK_VALUES = (
+    "pk",
+    "weekday",
+    "starts",
+    "ends",
+    "place__name",
+    "place__slug",
+    "place__kind",
+    "place__location_is_approximate",
+)
 
 
 def link_values(link) -> dict:
@@ -67,6 +79,7 @@ def link_values(link) -> dict:
         "place__name": link.place.name,
         "place__slug": link.place.slug,
         "place__kind": link.place.kind,
+        "place__location_is_approximate": link.place.location_is_approximate,
     }
 
 
@@ -80,7 +93,7 @@ def reached_through(link: dict | None, distance_km, request=None, root=None) -> 
     if root is None:
         root = site_root(request)
     label = _("à %(distance)s via %(place)s") % {
-        "distance": km(distance_km),
+        "distance": km(distance_km, approximate=link["place__location_is_approximate"]),
         "place": link["place__name"],
     }
     if link["weekday"] is not None:
@@ -111,6 +124,7 @@ FEATURE_VALUES = (
     "lat",
     "commune__name",
     "commune__departement__code",
+    "location_is_approximate",
 )
 
 
@@ -131,6 +145,9 @@ def feature(
         root = site_root(request)
     if language is None:
         language = get_language() or ""
+    approximate = distance_km is not None and bool(
+        link["place__location_is_approximate"] if link else row["location_is_approximate"]
+    )
     return {
         "type": "Feature",
         "id": row["pk"],
@@ -146,7 +163,8 @@ def feature(
             "departement": row["commune__departement__code"] or "",
             "phone": row["phone"],
             "distance_km": round(distance_km, 2) if distance_km is not None else None,
-            "distance": km(distance_km, language),
+            "distance_is_approximate": approximate,
+            "distance": km(distance_km, language, approximate),
             "reached_through": reached_through(link, distance_km, request, root),
             "url": root + actor_url(row["slug"]),
         },
@@ -171,6 +189,7 @@ def actor_feature(actor, request=None) -> dict:
         "lat": lat,
         "commune__name": commune.name if commune else "",
         "commune__departement__code": commune.departement.code if commune else "",
+        "location_is_approximate": actor.location_is_approximate,
     }
     return feature(
         row,

@@ -156,7 +156,8 @@ def popup_html(actor) -> str:
     ]
     where = actor.commune.name if actor.commune else ""
     if actor.distance_km is not None:
-        where = f"{where} — {km(actor.distance_km)}" if where else km(actor.distance_km)
+        distance = km(actor.distance_km, approximate=actor.distance_is_approximate)
+        where = f"{where} — {distance}" if where else distance
     if where:
         lines.append(escape(where))
     if actor.phone:

@@ -7,6 +7,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 
 from .models import Commune, Departement, PostalCode, Region
+from .signals import territories_imported
 from .sources import Territories
 from .text import normalize
 
@@ -119,6 +120,9 @@ def import_territories(
             progress(len(batch))
     summary.communes_updated = len(existing)
     summary.communes_created = len(communes) - len(existing)
+    territories_imported.send(
+        sender=Commune, communes=Commune.objects.filter(departement__code__in=wanted)
+    )
     return summary
 
 

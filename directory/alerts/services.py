@@ -120,7 +120,8 @@ class Item:
 
     @property
     def distance(self) -> str:
-        return km(self.distance_km)
+        # To a home-based producer: « environ 3 km », to the commune's pin.
+        return km(self.distance_km, approximate=self.actor.location_is_approximate)
 
 
 def digest(alert: Alert, now=None) -> list[Item]:
@@ -135,7 +136,7 @@ def digest(alert: Alert, now=None) -> list[Item]:
     reopened = Q(closed_until__gte=timezone.localtime(since).date(), closed_until__lt=today)
     candidates = (
         Actor.objects.published()
-        .near(alert.location, alert.radius_km)
+        .near_metres(alert.location, alert.radius_km)
         .filter(Q(pk__in=new_ids) | Q(created_at__gte=since) | reopened)
         .exclude(pk__in=AlertDelivery.objects.filter(alert=alert).values("actor_id"))
         .select_related("commune")
@@ -150,7 +151,7 @@ def digest(alert: Alert, now=None) -> list[Item]:
         is_new=Q(created_at__gte=since) | Q(pk__in=new_ids),
     )
     return [
-        Item(actor, actor.distance.km, reopened=not actor.is_new)
+        Item(actor, actor.metres / 1000, reopened=not actor.is_new)
         for actor in candidates[:MAX_PER_DIGEST]
     ]
 

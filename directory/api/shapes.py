@@ -63,8 +63,16 @@ class ActorSummary(s.Serializer):
     commune = s.CharField()
     departement = s.CharField()
     phone = s.CharField()
-    distance_km = s.FloatField(allow_null=True)
-    distance = s.CharField(help_text="Pour l'affichage : « 800 m », « 3,2 km ».")
+    distance_km = s.FloatField(
+        allow_null=True,
+        help_text="Distance géodésique au point public ; en km entiers (au moins 1) quand "
+        "distance_is_approximate.",
+    )
+    distance_is_approximate = s.BooleanField(
+        help_text="Producteur à domicile (ou lieu de vente à domicile) : distance au point de "
+        "sa commune, arrondie au km, jamais à sa maison."
+    )
+    distance = s.CharField(help_text="Pour l'affichage : « 800 m », « 3,2 km », « environ 12 km ».")
     reached_through = ReachedThrough(
         allow_null=True,
         help_text="Producteur éloigné joignable par un lieu de vente dans le rayon.",

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from geodata.text import normalize
 
 from .choices import ActorKind, ModerationStatus
+from .position import SOURCE_FIELDS, set_public_locations
 from .querysets import ActorQuerySet
 from .taxonomy import Category, Label, SaleMode
 
@@ -46,6 +47,13 @@ class Actor(models.Model):
         help_text=_(
             "Producteur à domicile : la carte publique montre la commune, jamais la maison."
         ),
+    )
+    # Where the public sees the listing (derived, see models/position.py): ``location`` for
+    # most, the commune's town hall for a home-based producer. Every public computation
+    # (distances, bbox, clusters, maps, exports) reads this one; ``location`` stays private.
+    # Never NULL (a check constraint: SpatiaLite cannot make a geometry column NOT NULL).
+    public_location = models.PointField(
+        _("position publique"), srid=4326, spatial_index=True, editable=False, null=True
     )
 
     # Public contacts (phone first: many customers order by phone)
@@ -136,7 +144,9 @@ class Actor(models.Model):
     objects = ActorQuerySet.as_manager()
     # Every change, by whom and when; a version can be restored from the admin. The private
     # contact is in there too: GDPR deletions remove the history with the listing.
-    history = HistoricalRecords(m2m_fields=["categories"], excluded_fields=["search_text"])
+    history = HistoricalRecords(
+        m2m_fields=["categories"], excluded_fields=["search_text", "public_location"]
+    )
 
     class Meta:
         verbose_name = _("acteur")
@@ -149,6 +159,10 @@ class Actor(models.Model):
                 condition=~models.Q(source_key=""),
                 name="unique_actor_source_key",
             ),
+            models.CheckConstraint(
+                condition=models.Q(public_location__isnull=False),
+                name="actor_public_location_set",
+            ),
         ]
 
     def __str__(self):
@@ -158,8 +172,13 @@ class Actor(models.Model):
         if not self.slug:
             self.slug = unique_slug(self.name, exclude_pk=self.pk)
         self.search_text = self.build_search_text()
-        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        derived = {"search_text"}
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or SOURCE_FIELDS & set(update_fields):
+            set_public_locations([self])
+            derived.add("public_location")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *derived}
         super().save(*args, **kwargs)
 
     def build_search_text(self) -> str:
@@ -172,15 +191,6 @@ class Actor(models.Model):
     @staticmethod
     def url_for_slug(slug: str) -> str:
         return reverse("directory:actor-detail", kwargs={"slug": slug})
-
-    @property
-    def public_location(self):
-        """Where the public map puts the pin: the commune's centre for home-based producers."""
-        if self.location_is_approximate and self.commune_id:
-            center = self.commune.center
-            if center is not None and not center.empty:
-                return center
-        return self.location
 
 
 def unique_slug_base(name: str) -> str:

@@ -1,16 +1,22 @@
 """Actor visibility and proximity, as QuerySet methods."""
 
-from django.contrib.gis.db.models.functions import Distance, PointOnSurface
+from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
-from django.db import models
-from django.db.models import ExpressionWrapper, F, Q
-from django.db.models.functions import Coalesce
+from django.db import models, transaction
+from django.db.models import ExpressionWrapper, F, Q, Value
+from django.db.models.functions import Greatest, Round
 
 from geodata.distance import bbox_around, validate_coordinates, validate_radius_km
 from geodata.spatial import Latitude, Longitude, bbox_prefilter
 
 from .choices import ModerationStatus
+from .position import SOURCE_FIELDS, public_location_sql, set_public_locations
+
+# What every public computation reads; ``location`` is for staff and owner pages only.
+PUBLIC = "public_location"
+# pk lists of a bulk UPDATE are refreshed this many at a time (SQLite's variable limit).
+REFRESH_CHUNK = 1000
 
 
 def as_point(point) -> Point:
@@ -54,50 +60,99 @@ class ActorQuerySet(models.QuerySet):
         return self.select_related(*relations).defer(*outlines)
 
     def with_public_coordinates(self):
-        """Annotate ``lon`` and ``lat`` of the public pin (see ``Actor.public_location``).
+        """Annotate ``lon`` and ``lat`` of the public pin (``Actor.public_location``).
 
         Read in the database: serialising hundreds of features then parses no geometry.
         """
+        return self.annotate(lon=Longitude(PUBLIC), lat=Latitude(PUBLIC))
 
-        def coordinate(axis):
-            # The town hall, else a point inside the commune's outline; the actor's own
-            # position when neither gives a coordinate (no commune, empty or invalid
-            # geometry): NULL never reaches a serializer.
-            commune_point = Coalesce(
-                axis("commune__townhall"), axis(PointOnSurface("commune__outline"))
-            )
-            return Coalesce(
-                models.Case(
-                    models.When(location_is_approximate=True, then=commune_point),
-                    default=None,
-                    output_field=models.FloatField(),
-                ),
-                axis("location"),
-            )
-
-        return self.annotate(lon=coordinate(Longitude), lat=coordinate(Latitude))
-
-    def near(self, point, radius_km):
+    def near(self, point, radius_km, *, private=False):
         """Actors within ``radius_km`` of ``point``, annotated with ``distance`` and nearest first.
 
-        Two steps, both in the database: the spatial index keeps the rows inside a
-        bounding box computed in metres, then the exact geodesic distance (on the
-        ellipsoid, not a sphere) filters and orders them. Administrative borders play
-        no part.
+        Measured to the public pin; ``private=True`` measures to the private position, for
+        staff pages only (duplicate detection). Two steps, both in the database: the spatial
+        index keeps the rows inside a bounding box computed in metres, then the exact
+        geodesic distance (on the ellipsoid, not a sphere) filters and orders them.
+        Administrative borders play no part.
         """
+        field = "location" if private else PUBLIC
         point = as_point(point)
         radius = validate_radius_km(radius_km)
         bbox = bbox_around(point.y, point.x, radius)
         return (
-            bbox_prefilter(self, "location", bbox)
-            .annotate(distance=Distance("location", point, spheroid=True))
+            bbox_prefilter(self, field, bbox)
+            .annotate(distance=Distance(field, point, spheroid=True))
             .filter(distance__lte=D(km=radius))
             .order_by("distance", "pk")
         )
 
+    def in_bbox(self, bbox):
+        """Actors whose public pin is inside ``bbox`` (west, south, east, north), via the index."""
+        return bbox_prefilter(self, PUBLIC, tuple(bbox))
+
     def near_metres(self, point, radius_km):
-        """``near()`` with ``metres``, the same distance as a plain number: ranking hundreds of
-        results then builds no ``Distance`` object per row."""
-        return self.near(point, radius_km).annotate(
-            metres=ExpressionWrapper(F("distance"), output_field=models.FloatField())
+        """``near()`` with ``metres``, the distance shown to the public, as a plain number
+        (ranking hundreds of results then builds no ``Distance`` object per row).
+
+        To a home-based producer it is the distance to the commune's pin in whole
+        kilometres, never under 1 km (« environ 3 km »): nothing finer than the pin.
+        """
+        exact = ExpressionWrapper(F("distance"), output_field=models.FloatField())
+        kilometres = Greatest(
+            Round(exact / Value(1000.0)), Value(1.0), output_field=models.FloatField()
         )
+        return self.near(point, radius_km).annotate(
+            metres=models.Case(
+                models.When(location_is_approximate=True, then=kilometres * Value(1000.0)),
+                default=exact,
+                output_field=models.FloatField(),
+            )
+        )
+
+    # Keeping the public position in step with every write of a position.
+
+    def refresh_public_locations(self) -> int:
+        """Recompute the public position of these actors in one UPDATE (after bulk writes,
+        or when communes' town halls or outlines change). Returns the rows updated."""
+        return self.update(public_location=public_location_sql())
+
+    def stale_public_locations(self):
+        """Actors whose stored public position is not what it should be (none, ever)."""
+        return self.annotate(expected=public_location_sql()).exclude(
+            public_location__equals=F("expected")
+        )
+
+    def update(self, **kwargs):
+        """``QuerySet.update()`` that refreshes the public position of the rows it moves."""
+        if not (SOURCE_FIELDS & kwargs.keys()) or PUBLIC in kwargs:
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            manager = self.model._default_manager.db_manager(self.db)
+            for start in range(0, len(pks), REFRESH_CHUNK):
+                manager.filter(pk__in=pks[start : start + REFRESH_CHUNK]).refresh_public_locations()
+        return count
+
+    update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """``bulk_create()`` with the public positions computed first (one query)."""
+        objs = list(objs)
+        set_public_locations(objs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields and SOURCE_FIELDS & set(update_fields):
+            kwargs["update_fields"] = [*update_fields, PUBLIC]
+        return super().bulk_create(objs, *args, **kwargs)
+
+    bulk_create.alters_data = True
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        """``bulk_update()`` that writes the public position along with a changed position."""
+        objs = list(objs)
+        if SOURCE_FIELDS & set(fields) and PUBLIC not in fields:
+            set_public_locations(objs)
+            fields = [*fields, PUBLIC]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    bulk_update.alters_data = True

@@ -92,7 +92,8 @@ def find_duplicates_many(actors: list[Actor], exclude=None) -> list[list[Duplica
 
     for index, actor in enumerate(actors):
         if actor.location is not None and actor.name:
-            for other in others.near(actor.location, NAME_RADIUS_KM).only(
+            # Staff only: the private positions of both (a home-based producer's house).
+            for other in others.near(actor.location, NAME_RADIUS_KM, private=True).only(
                 "pk", "name", "slug", "status", "kind"
             ):
                 if similar_names(actor.name, other.name):
