@@ -67,6 +67,7 @@ def home(request, fixed=None, title=None, template="directory/home.html", embed=
     search = None
     if searching and form.is_valid():
         search = Search.from_form(form)
+        context["place_suggestions"] = place_suggestions(request, form)
         if not form.errors:
             results = search.results()
             page = Paginator(results, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -101,6 +102,19 @@ def home(request, fixed=None, title=None, template="directory/home.html", embed=
             home_articles=home_articles() if not (fixed or embed) else [],
         )
     return render(request, template, context)
+
+
+def place_suggestions(request, form) -> list[tuple[str, str]]:
+    """The nearest communes to a place that could not be found, each with the query string
+    of the same search on that commune."""
+    out = []
+    for commune in form.place_suggestions:
+        query = request.GET.copy()
+        for name in ("page", "near"):
+            query.pop(name, None)
+        query["where"] = commune.label
+        out.append((commune.label, query.urlencode()))
+    return out
 
 
 def search_place(search, origin) -> str:

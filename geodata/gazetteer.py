@@ -6,6 +6,7 @@ from django.contrib.gis.geos import Point
 
 from .distance import validate_coordinates
 from .models import Commune, Departement, Region
+from .places import nearest
 
 MAX_RESULTS = 50
 
@@ -18,6 +19,14 @@ def search(query: str, limit: int = 10) -> list[Commune]:
         .select_related("departement")
         .prefetch_related("postal_codes")[:limit]
     )
+
+
+def suggest(query: str, limit: int = 5) -> list[Commune]:
+    """The communes whose names are closest to a misspelt one ("Bloiss" -> Blois), best first."""
+    limit = max(1, min(int(limit), MAX_RESULTS))
+    pks = nearest(query, limit)
+    found = Commune.objects.defer("outline").prefetch_related("postal_codes").in_bulk(pks)
+    return [found[pk] for pk in pks if pk in found]
 
 
 @dataclass(frozen=True)

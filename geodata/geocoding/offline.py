@@ -1,12 +1,8 @@
 """Offline geocoding from the gazetteer: a postal code or commune name gives its town hall."""
 
-import re
-
 from ..models import Commune
-from ..text import normalize
+from ..places import parse
 from .base import GeocodeResult
-
-POSTAL_CODE = re.compile(r"\b(\d{5})\b")
 
 
 class GazetteerGeocoder:
@@ -29,17 +25,21 @@ class GazetteerGeocoder:
         )
 
     def find_commune(self, query: str) -> Commune | None:
-        """The commune an address or place text designates, best guess first."""
-        text = normalize(query or "")
-        if not text:
+        """The commune an address or place text designates, best guess first.
+
+        "41000 Blois", "Tours 37", "Blois (41)" and "Blois, France" all name one commune:
+        the postal code or département code narrows the candidates, the country is noise.
+        """
+        parsed = parse(query)
+        text = parsed.name
+        if not text and not parsed.postal_code:
             return None
         # The outline is the heavy column and callers want the town hall: read it only when
         # a commune has no town hall (Commune.center then loads it).
         communes = Commune.objects.defer("outline").prefetch_related("postal_codes")
-        match = POSTAL_CODE.search(query)
-        if match:
+        if parsed.postal_code:
             candidates = list(
-                communes.filter(postal_codes__code=match.group(1))
+                communes.filter(postal_codes__code=parsed.postal_code)
                 .distinct()
                 .order_by("-population")
             )
@@ -47,6 +47,10 @@ class GazetteerGeocoder:
             named = [c for c in candidates if f" {c.search_name} " in f" {text} "]
             if named or candidates:
                 return (named or candidates)[0]
+        if parsed.departement:
+            communes = communes.filter(departement__code=parsed.departement)
+        if not text:
+            return None
         exact = communes.filter(search_name=text).order_by("-population").first()
         if exact:
             return exact
@@ -58,4 +62,4 @@ class GazetteerGeocoder:
             found = communes.filter(search_name=tail).order_by("-population").first()
             if found:
                 return found
-        return communes.search(query).first()
+        return communes.search(text).first()

@@ -1,0 +1,462 @@
+"""No 500 from user input: every public route, every parameter, a corpus of bad values.
+
+The routes come from the URLconf itself: a route added without being classified here
+fails ``test_every_route_is_classified``, so the sweep cannot silently miss it.
+"""
+
+import uuid
+from html import unescape
+from urllib.parse import quote
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from directory.models import Actor, ActorKind, ModerationStatus
+from geodata.models import Commune
+
+pytestmark = pytest.mark.django_db
+
+# Typed by people: places the gazetteer must resolve or explain, and the rest of the
+# usual suspects (NUL, template syntax, markup, numbers that overflow, bad dates…).
+BAD_VALUES = [
+    "Bloiss",
+    "Tours 37",
+    "Blois, France",
+    "41000 Blois",
+    "\x00",
+    "Blois\x00",
+    "{{7*7}}",
+    "{% debug %}",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "1e309",
+    "99999999999999999999",
+    "-99999999999999999999",
+    "-1",
+    "0",
+    "NaN",
+    "-Infinity",
+    "2024-13-45",
+    "31/02/2024",
+    "91,181",
+    "nan,nan",
+    "1e309,1e309",
+    "4,3,2,1",
+    "1e309,0,1e309,0",
+    ",,,",
+    "",
+    "x" * 5000,
+    "é" * 300,
+    "../../../etc/passwd",
+    "\u202e\u0661\u0662",
+]
+# Sent as they are in the query string: invalid UTF-8, an encoded NUL, a lone %.
+RAW_VALUES = ["%ff", "%00", "%c3%28", "%e2%82", "a%0d%0aSet-Cookie:x=1"]
+# One of each kind, for parameters a view only compares with a list (choices, formats):
+# the whole corpus goes to the ones it parses (places, numbers, coordinates, paths).
+CORE_VALUES = [
+    "Bloiss",
+    "\x00",
+    "{{7*7}}",
+    "<script>alert(1)</script>",
+    "1e309",
+    "99999999999999999999",
+    "-1",
+    "NaN",
+    "2024-13-45",
+    "91,181",
+    "",
+    "x" * 5000,
+]
+CORE_RAW = ["%ff", "%00", "%c3%28"]
+PARSED = {
+    "where",
+    "near",
+    "radius",
+    "q",
+    "bbox",
+    "page",
+    "zoom",
+    "z",
+    "commune",
+    "limit",
+    "next",
+    "cle",
+    "place",
+    "accent",
+    "controls",
+    "map",
+    "height",
+    "apercu",
+}
+
+SEARCH_PARAMS = [
+    "where",
+    "near",
+    "radius",
+    "q",
+    "kind",
+    "category",
+    "label",
+    "mode",
+    "open",
+    "bbox",
+    "departement",
+    "commune",
+    "region",
+    "page",
+]
+
+# Every named route of the URLconf, by kind. PUBLIC routes are swept below; the others are
+# listed so that a new route cannot be added without someone deciding where it belongs.
+PUBLIC = {
+    "directory:home": {"params": SEARCH_PARAMS + ["format"]},
+    # The search form's parsing is swept in full on the home page and the API; the other
+    # pages built on it get the full corpus on the place and on their own parameters.
+    "directory:markets": {"params": SEARCH_PARAMS, "full": {"where"}},
+    "directory:embed": {
+        "params": SEARCH_PARAMS + ["controls", "lang", "accent", "map"],
+        "full": {"where", "controls", "accent", "map"},
+    },
+    "directory:embed-builder": {
+        "full": {"commune", "where", "height", "accent"},
+        "params": [
+            "departement",
+            "commune",
+            "where",
+            "radius",
+            "kind",
+            "category",
+            "controls",
+            "lang",
+            "accent",
+            "height",
+        ],
+    },
+    "directory:sheet": {
+        "params": SEARCH_PARAMS,
+        "base": {"commune": "41018"},
+        "full": {"commune", "radius"},
+    },
+    "directory:standalone-map": {
+        "params": SEARCH_PARAMS,
+        "base": {"near": "47.59,1.33"},
+        "full": {"where", "near", "q"},
+    },
+    "directory:actor-detail": {"params": ["commune", "page"], "kwargs": "slug"},
+    "directory:claim": {"params": ["next"], "kwargs": "slug"},
+    "directory:opendata": {"params": ["format"]},
+    "directory:opendata-file": {"params": ["inline"], "kwargs": "filename"},
+    "directory:alerts": {"params": ["place", "radius_km", "categories"]},
+    "directory:alert-confirm": {"params": [], "kwargs": "token"},
+    "directory:alert-unsubscribe": {"params": [], "kwargs": "token"},
+    "directory:alert-resubscribe": {"params": [], "kwargs": "token"},
+    "directory:articles": {"params": ["kind", "departement", "page"]},
+    "directory:articles-atom": {"params": ["page"]},
+    "directory:articles-rss": {"params": ["page"]},
+    "directory:article": {"params": ["apercu"], "kwargs": "slug"},
+    "directory:register": {"params": ["next"]},
+    "directory:registration-confirm": {"params": [], "kwargs": "signed"},
+    "directory:owner-confirm-link": {"params": [], "kwargs": "signed"},
+    "directory:owner-home": {"params": ["next"]},
+    "directory:owner-link": {"params": ["next"]},
+    "directory:owner-login": {"params": ["cle", "next"]},
+    "directory:owner-edit": {"params": [], "kwargs": "pk"},
+    "directory:owner-submitted": {"params": [], "kwargs": "pk"},
+    "directory:owner-confirm": {"params": [], "kwargs": "pk"},
+    "directory:owner-step": {"params": [], "kwargs": "pk-step"},
+    "directory:api-actors": {"params": SEARCH_PARAMS + ["format"]},
+    "directory:api-actor": {"params": ["format"], "kwargs": "slug"},
+    "directory:api-kinds": {"params": ["format", "lang"]},
+    "directory:api-categories": {"params": ["format", "lang"]},
+    "directory:api-labels": {"params": ["format", "lang"]},
+    "directory:api-modes": {"params": ["format", "lang"]},
+    "directory:api-markets": {
+        "params": ["kind", "day", "departement", "commune", "page", "format"]
+    },
+    "directory:api-places": {"params": ["q", "limit", "format"], "base": {"q": "blo"}},
+    "directory:site-places": {"params": ["q", "limit", "format"], "base": {"q": "blo"}},
+    "directory:site-departements": {"params": ["format"]},
+    "directory:api-regions": {"params": ["format"]},
+    "directory:api-departements": {"params": ["format"]},
+    "directory:api-articles": {"params": ["kind", "departement", "page", "format"]},
+    "directory:api-layer": {
+        "params": SEARCH_PARAMS + ["zoom", "z"],
+        "base": {"bbox": "1.2,47.5,1.5,47.7", "zoom": "12"},
+        "full": {"bbox", "zoom", "q"},
+    },
+    "sitemap-index": {"params": ["p"]},
+    "django.contrib.sitemaps.views.sitemap": {"params": ["p"], "kwargs": "section"},
+    "api-schema": {"params": ["format", "lang"]},
+    "api-docs": {"params": ["format"]},
+    "set_language": {"params": ["next", "language"]},
+    "security-txt": {"params": []},
+}
+# POST-only actions (a GET is a 405 or a redirect: swept once each with the bad values as
+# path parts where they have some), and pages for staff only.
+ACTIONS = {
+    "directory:owner-closure": "pk",
+    "directory:owner-publication": "pk",
+    "directory:owner-deletion": "pk",
+    "directory:article-preview": None,
+    "directory:owner-logout": None,
+}
+STAFF_PREFIXES = ("admin:", "directory:moderation-", "directory:figures", "directory:import-")
+
+
+def route_names() -> set[str]:
+    """Every named route of the URLconf, namespaced ("directory:home", "admin:index")."""
+    names = set()
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or namespace
+                prefix = f"{inner}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, prefix if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}{pattern.name}")
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_route_is_classified():
+    unclassified = {
+        name
+        for name in route_names()
+        if name not in PUBLIC and name not in ACTIONS and not name.startswith(STAFF_PREFIXES)
+    }
+    assert not unclassified, (
+        f"Routes not covered by the bad-input sweep: {sorted(unclassified)}. Add them to "
+        "PUBLIC (with the parameters their view reads), ACTIONS or STAFF_PREFIXES."
+    )
+    stale = {name for name in PUBLIC | ACTIONS if name not in route_names()}
+    assert not stale, f"Classified routes that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def listings(db):
+    blois = Commune.objects.get(code="41018")
+    published = Actor.objects.create(
+        name="Ferme des Grouëts",
+        kind=ActorKind.PRODUCER,
+        status=ModerationStatus.PUBLISHED,
+        commune=blois,
+        location=Point(1.33, 47.59, srid=4326),
+        location_is_approximate=True,
+    )
+    Actor.objects.create(
+        name="Marché de Blois",
+        kind=ActorKind.MARKET,
+        status=ModerationStatus.PUBLISHED,
+        commune=blois,
+        location=Point(1.335, 47.587, srid=4326),
+    )
+    return published
+
+
+def path_variants(name: str, kind: str | None, listing) -> list[str]:
+    """The route's own path, plus bad values in its path parameters."""
+    if kind is None:
+        return [reverse(name)]
+    if kind == "slug":
+        good = {"directory:article": "inconnu"}.get(name, listing.slug)
+        values = [good, "x" * 300, "inconnu", "ferme-des-grouets-", "0", "99999999999999999999"]
+        if name == "directory:api-actor":  # <str:slug> takes anything
+            values += ["%00", "%ff", "{{7*7}}", "a%00b", "é" * 200]
+        return [reverse(name, args=[values[0]])] + [
+            reverse(name, args=["placeholder"]).replace("placeholder", v) for v in values[1:]
+        ]
+    if kind == "filename":
+        good = reverse(name, args=["annuaire.geojson"])
+        return [good] + [
+            good.replace("annuaire.geojson", v)
+            for v in ("inconnu.csv", "%00", "%ff", "..%2F..%2Fsettings.py", "x" * 300, "a%00.csv")
+        ]
+    if kind == "token":
+        return [reverse(name, args=[uuid.uuid4()])]
+    if kind == "signed":  # django.core.signing tokens: forged, truncated, garbage
+        good = reverse(name, args=["placeholder"])
+        return [good] + [
+            good.replace("placeholder", v)
+            for v in ("eyJhIjoxfQ:1abc:def", "a" * 3000, "%00", "%ff", "{{7*7}}", ":::")
+        ]
+    if kind == "pk":
+        return [
+            reverse(name, args=[n]) for n in (listing.pk, 0, 99999999999999999999, 2**63, 2**31)
+        ]
+    if kind == "pk-step":
+        return [
+            reverse(name, args=[listing.pk, step]) for step in ("qui", "quoi", "inconnu", "x" * 300)
+        ] + [reverse(name, args=[2**63, "qui"])]
+    if kind == "section":
+        return [reverse(name, args=[s]) for s in ("actors", "inconnu", "x" * 300)]
+    raise AssertionError(kind)
+
+
+def queries(spec: dict) -> list[str]:
+    """Query strings: each parameter alone with each bad value, raw bytes, repeats."""
+    base = spec.get("base", {})
+    full = spec.get("full", PARSED) & set(spec["params"])
+    rest = [p for p in spec["params"] if p not in full]
+    out = [""] if not base else []
+    for param in spec["params"]:
+        others = "".join(f"&{k}={quote(v)}" for k, v in base.items() if k != param)
+        if param in full:
+            out += [f"{param}={quote(value)}{others}" for value in BAD_VALUES]
+            out += [f"{param}={raw}{others}" for raw in RAW_VALUES]
+        out.append(f"{param}=Blois&{param}=Tours&{param}={quote('{{7*7}}')}{others}")
+        out.append(f"{param}[]=1&{param}{others}")
+    # Parameters only compared with a list of choices are validated one by one, each with
+    # its own error: they take each value together, which masks nothing.
+    if rest:
+        others = "".join(f"&{k}={quote(v)}" for k, v in base.items() if k not in rest)
+        for value in [quote(v) for v in CORE_VALUES] + CORE_RAW:
+            out.append("&".join(f"{p}={value}" for p in rest) + others)
+    if base:
+        out.append("&".join(f"{k}={quote(v)}" for k, v in base.items()))
+    # Everything at once, with a typo for the place.
+    out.append("&".join(f"{p}=Bloiss" for p in spec["params"]))
+    return out
+
+
+def assert_no_server_error(client, url: str):
+    response = client.get(url)
+    assert response.status_code < 500, (
+        f"GET {url[:300]} answered {response.status_code}: user input must never give a 5xx"
+    )
+    return response
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_no_public_route_answers_5xx_to_bad_input(name, listings, settings):
+    settings.DEBUG = False
+    settings.TOUTPRES_GEOCODER = {**settings.TOUTPRES_GEOCODER, "BACKEND": "offline"}
+    # The sweep is about crashes, not quotas: a route must not hide a 500 behind a 429.
+    settings.TOUTPRES_RATE_LIMITS = {"PER_IP_PER_HOUR": 10**9, "PER_EMAIL_PER_HOUR": 10**9}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_CLASSES": [],
+    }
+    client = Client(raise_request_exception=False)
+    spec = PUBLIC[name]
+    own, *others = path_variants(name, spec.get("kwargs"), listings)
+    for query in queries(spec):
+        assert_no_server_error(client, f"{own}?{query}" if query else own)
+    # Bad path parameters: with no query, and with every parameter bad at once.
+    everything = "&".join(f"{p}={quote('{{7*7}}')}&{p}=%ff" for p in spec["params"])
+    for path in others:
+        for query in ("", everything):
+            assert_no_server_error(client, f"{path}?{query}" if query else path)
+
+
+def test_action_routes_refuse_a_get_without_5xx(listings):
+    client = Client(raise_request_exception=False)
+    for name in ACTIONS:
+        kwargs = [listings.pk] if ACTIONS[name] == "pk" else []
+        url = reverse(name, args=kwargs)
+        assert_no_server_error(client, f"{url}?q={quote('{{7*7}}')}&x=%ff")
+        response = client.post(url, {"text": "\x00{{7*7}}", "body": "x" * 10000})
+        assert response.status_code < 500, f"POST {url} answered {response.status_code}"
+
+
+# --- An unknown place is a helpful message, in French, with the nearest communes --------
+
+
+@pytest.mark.parametrize(
+    "name", ["directory:home", "directory:markets", "directory:embed", "directory:standalone-map"]
+)
+def test_a_typo_says_so_in_french_and_suggests_the_nearest_communes(name, listings, settings):
+    settings.TOUTPRES_GEOCODER = {**settings.TOUTPRES_GEOCODER, "BACKEND": "offline"}
+    client = Client(raise_request_exception=False)
+    response = client.get(reverse(name), {"where": "Bloiss"})
+    page = unescape(response.content.decode())
+    assert response.status_code < 500, f"{name}: a typo gave {response.status_code}"
+    assert "Nous ne trouvons pas « Bloiss »" in page, f"{name}: no French message for the typo"
+    assert "Vouliez-vous dire" in page and "Blois" in page, f"{name}: no suggestion of Blois"
+    if name != "directory:standalone-map":
+        # Suggestions are links that run the same search on the commune.
+        assert "where=Blois+%2841000%29" in page or "where=Blois%20%2841000%29" in page, (
+            f"{name}: the suggestion is not a link to the search on Blois"
+        )
+
+
+@pytest.mark.parametrize(
+    "typed, code",
+    [
+        ("Tours 37", "37261"),
+        ("Blois, France", "41018"),
+        ("41000 Blois", "41018"),
+        ("Blois (41)", "41018"),
+        ("Orleans 45", "45234"),
+        ("Saint-Avertin 37", "37208"),
+    ],
+)
+def test_a_place_with_its_departement_or_country_is_resolved(typed, code, listings, settings):
+    from geodata.geocoding import geocode
+
+    settings.TOUTPRES_GEOCODER = {**settings.TOUTPRES_GEOCODER, "BACKEND": "offline"}
+    result = geocode(typed)
+    assert result is not None and result.commune_code == code, (
+        f"« {typed} » should resolve to commune {code}, got {result}"
+    )
+    response = Client(raise_request_exception=False).get("/", {"where": typed})
+    assert response.status_code == 200, f"« {typed} » gave {response.status_code}"
+    assert "Nous ne trouvons pas" not in unescape(response.content.decode())
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [("Bloiss", "Blois"), ("Orlean", "Orléans"), ("Vandome", "Vendôme"), ("Chateauroux", None)],
+)
+def test_the_gazetteer_suggests_near_misses(typed, expected, db):
+    from geodata.gazetteer import suggest
+
+    names = [c.name for c in suggest(typed)]
+    if expected:
+        assert names and names[0] == expected, f"« {typed} »: suggestions {names}"
+    else:
+        assert names, f"« {typed} »: no suggestion at all"
+
+
+# --- Error pages: French, styled, and safe with DEBUG off --------------------------------
+
+
+@override_settings(DEBUG=False)
+def test_404_page_is_french_and_styled(db):
+    response = Client(raise_request_exception=False).get("/acteurs/cette-fiche-n-existe-pas/")
+    page = unescape(response.content.decode())
+    assert response.status_code == 404
+    assert "Page introuvable" in page, "the 404 page is not the site's French page"
+    assert "css/site.css" in page and 'lang="fr"' in page
+    assert "<script" not in page
+
+
+@override_settings(DEBUG=False)
+def test_500_page_is_french_and_needs_neither_request_nor_database(db):
+    from django.db import connection
+    from django.template import loader
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page = loader.get_template("500.html").render()  # as django.views.defaults does
+    assert not queries.captured_queries, "the 500 page must not touch the database"
+    assert "Erreur du serveur" in page and "css/site.css" in page
+    for name in ("400.html", "403.html", "404.html"):
+        assert "<!DOCTYPE html>" in loader.get_template(name).render({"request_path": "/x"})
+
+
+@override_settings(DEBUG=False)
+def test_an_exception_in_a_view_gives_the_french_500(db, monkeypatch):
+    from directory import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "home_articles", broken)
+    response = Client(raise_request_exception=False).get("/")
+    assert response.status_code == 500
+    assert "Erreur du serveur" in unescape(response.content.decode())
