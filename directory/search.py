@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from geodata.distance import validate_coordinates
+from geodata.gazetteer import suggest
 from geodata.geocoding import geocode
 from geodata.models import Commune, Departement, Region
 from geodata.text import normalize
@@ -111,6 +112,10 @@ class SearchForm(forms.Form):
     region = SlugChoiceField(Region, key="code", label=_("Régions"))
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
+    # Set by unknown_place() when ``where`` names no known place.
+    place_unknown = ""
+    place_suggestions = ()
+
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
         # Choices for the HTML form, read only when it is rendered (callables are lazy):
@@ -143,6 +148,19 @@ class SearchForm(forms.Form):
         if data.get("radius") is None:
             data["radius"] = DEFAULT_RADIUS_KM
         return data
+
+
+def unknown_place(form, where: str) -> None:
+    """The place cannot be resolved: say so on ``where`` and keep the nearest communes on
+    the form (``form.place_suggestions``) for the page to offer as links."""
+    form.place_unknown = where
+    form.place_suggestions = suggest(where, 3)
+    message = _("Nous ne trouvons pas « %(where)s ».") % {"where": where}
+    if form.place_suggestions:
+        message += " " + _("Vouliez-vous dire %(names)s ?") % {
+            "names": str(_(" ou ")).join(c.label for c in form.place_suggestions)
+        }
+    form.add_error("where", message)
 
 
 @dataclass
@@ -187,7 +205,7 @@ class Search:
         if where and search.point is None and resolve_place:
             result = geocode(where)
             if result is None:
-                form.add_error("where", _("Lieu introuvable : « %(where)s ».") % {"where": where})
+                unknown_place(form, where)
             else:
                 search.point, search.place_label = result.point, result.label
         return search
