@@ -10,7 +10,8 @@ from tests.browser.helpers import local, sign_in
 
 pytestmark = pytest.mark.browser
 
-LINK = re.compile(r"https?://\S+/mes-fiches/connexion/\S+")
+# The e-mail confirming a registration: a sign-in link, or the draft's own confirmation link.
+LINK = re.compile(r"https?://\S+/(?:mes-fiches/connexion|inscription/confirmer)/\S+")
 
 
 @pytest.fixture
