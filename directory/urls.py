@@ -41,6 +41,11 @@ urlpatterns = [
     path("acteurs/<slug:slug>/revendiquer/", owner.claim, name="claim"),
     # Registration and owners' self-service
     path("inscription/", owner.register, name="register"),
+    path(
+        "inscription/confirmer/<str:token>/",
+        owner.registration_confirm,
+        name="registration-confirm",
+    ),
     path("mes-fiches/", owner.owner_home, name="owner-home"),
     path("mes-fiches/lien/", owner.link_request, name="owner-link"),
     path("mes-fiches/connexion/", owner.owner_login, name="owner-login"),
@@ -51,9 +56,7 @@ urlpatterns = [
     path("mes-fiches/<int:pk>/suppression/", owner.owner_deletion, name="owner-deletion"),
     path("mes-fiches/<int:pk>/confirmer/", owner.owner_confirm, name="owner-confirm"),
     path("mes-fiches/deconnexion/", owner.OwnerLogoutView.as_view(), name="owner-logout"),
-    path(
-        "mes-fiches/confirmation/<str:token>/", owner.confirm_by_link, name="owner-confirm-link"
-    ),
+    path("mes-fiches/confirmation/<str:token>/", owner.confirm_by_link, name="owner-confirm-link"),
     path("mes-fiches/<int:pk>/<slug:step>/", owner.owner_step, name="owner-step"),
     # Moderation desk
     path("moderation/", moderation.queue, name="moderation-queue"),

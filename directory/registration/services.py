@@ -176,14 +176,67 @@ def drafts_in_session(request) -> set[int]:
     return set(request.session.get(DRAFTS_SESSION_KEY, []))
 
 
+# "This draft is mine": the link e-mailed to the address a registrant typed. It names one
+# draft (its number and registration token) and one address; following it is the only way
+# an anonymously started draft gets an owner.
+DRAFT_LINK_SALT = "directory.registration.draft"
+DRAFT_LINK_MAX_AGE = 7 * 24 * 3600
+
+
+def draft_link(actor: Actor) -> str:
+    """The absolute confirmation link of ``actor``'s draft, for its contact e-mail."""
+    token = signing.dumps(
+        {"a": actor.pk, "t": actor.registration_token.hex, "e": actor.contact_email.lower()},
+        salt=DRAFT_LINK_SALT,
+    )
+    return settings.TOUTPRES_SITE_URL + reverse("directory:registration-confirm", args=[token])
+
+
+def draft_from_link(token) -> Actor | None:
+    """The draft a confirmation link was minted for, if the link is genuine, recent, and
+    the draft still has that token and that contact e-mail; else None."""
+    try:
+        data = signing.loads(token or "", salt=DRAFT_LINK_SALT, max_age=DRAFT_LINK_MAX_AGE)
+        pk, registration, email = int(data["a"]), uuid.UUID(hex=data["t"]), str(data["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    actor = (
+        Actor.objects.select_related("commune", "owner")
+        .filter(pk=pk, registration_token=registration, contact_email__iexact=email)
+        .first()
+    )
+    return actor
+
+
+@transaction.atomic
+def adopt(actor: Actor):
+    """The registrant followed the draft's confirmation link: the account of its contact
+    e-mail becomes the owner (created if new), and a submitted draft goes to the queue.
+    Returns that owner, or None if the draft was adopted meanwhile (a spent link)."""
+    stored = Actor.objects.select_for_update().get(pk=actor.pk)
+    if stored.owner_id is not None:
+        return None
+    owner = owner_for_email(stored.contact_email)
+    stored.owner = owner
+    stored.save(update_fields=["owner", "updated_at"])
+    log(stored, Event.EMAIL_CONFIRMED, by=owner, details={"owner": owner.email})
+    to_queue(stored, owner)
+    actor.owner, actor.status = owner, stored.status
+    return owner
+
+
 def start_registration(request, form) -> tuple[Actor, bool]:
     """Create the draft listing of step one, once per form token (double submits and
-    concurrent retries find the same draft). Returns (actor, created)."""
+    concurrent retries find the same draft). Returns (actor, created).
+
+    A signed-in owner owns it at once. Anyone else's draft belongs to nobody until the
+    link e-mailed to the address typed is followed (``adopt``): typing someone's e-mail
+    must not put a listing in their account."""
     token = form.cleaned_data["token"]
     existing = Actor.objects.filter(registration_token=token).first()
     if existing:
         return existing, False
-    owner = owner_for_email(form.cleaned_data["contact_email"])
+    owner = request.user if request.user.is_authenticated else None
     actor = form.save(commit=False)
     # A first pin at the town hall; the "where" step refines it (address, dragged pin).
     commune = form.cleaned_data["commune_name"]
@@ -198,11 +251,15 @@ def start_registration(request, form) -> tuple[Actor, bool]:
     except IntegrityError:
         return Actor.objects.get(registration_token=token), False
     remember_draft(request, actor)
-    send(
-        "registration_started",
-        owner.email,
-        {"actor": actor, "link": link(owner, reverse("directory:owner-edit", args=[actor.pk]))},
-    )
+    if owner is not None:
+        resume = link(owner, reverse("directory:owner-edit", args=[actor.pk]))
+        send("registration_started", owner.email, {"actor": actor, "link": resume})
+    else:
+        send(
+            "registration_started",
+            actor.contact_email,
+            {"actor": actor, "link": draft_link(actor), "confirming": True},
+        )
     return actor, True
 
 
@@ -217,14 +274,15 @@ def submit(actor: Actor, user) -> None:
     actor.submitted_at = timezone.now()
     actor.save(update_fields=["consent_at", "submitted_at", "updated_at"])
     log(actor, Event.SUBMITTED, by=user)
-    if email_confirmed(user) and user == actor.owner:
+    # A draft has an owner only once an e-mail was proven: a signed-in owner started it,
+    # or its confirmation link was followed.
+    if actor.owner_id is not None and email_confirmed(actor.owner):
         to_queue(actor, user)
     else:
-        owner = actor.owner
         send(
             "confirm_email",
-            owner.email,
-            {"actor": actor, "link": link(owner, reverse("directory:owner-home"))},
+            actor.contact_email,
+            {"actor": actor, "link": draft_link(actor), "confirming": True},
         )
 
 
@@ -233,18 +291,6 @@ def to_queue(actor: Actor, user) -> None:
         actor.status = ModerationStatus.PENDING
         actor.save(update_fields=["status", "updated_at"])
         notify_moderators(actor)
-
-
-def confirm_email(user) -> list[Actor]:
-    """The owner followed an e-mailed link: their submitted drafts go to the queue."""
-    queued = []
-    for actor in Actor.objects.filter(
-        owner=user, status=ModerationStatus.DRAFT, submitted_at__isnull=False
-    ):
-        log(actor, Event.EMAIL_CONFIRMED, by=user)
-        to_queue(actor, user)
-        queued.append(actor)
-    return queued
 
 
 def notify_moderators(actor: Actor, change: bool = False) -> None:

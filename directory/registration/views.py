@@ -27,6 +27,7 @@ from ..moderation.duplicates import find_duplicates
 from ..moderation.log import log
 from ..moderation.review import save_owner_changes
 from . import services
+from .backends import may_use_links
 from .forms import ConsentForm, Honeypot, RegistrationIdentityForm
 from .ratelimit import allow_request
 from .steps import BY_SLUG, EDITABLE, STEPS, missing, next_step
@@ -235,11 +236,27 @@ def _save_step(request, actor, step, form, formsets):
 
 
 def owner_submitted(request, pk):
+    """ "Thank you"; a POST sends the draft's confirmation e-mail again (a sign-in link would
+    not do: signing in adopts no draft)."""
     actor = editable(request, pk)
+    waiting = actor.status == ModerationStatus.DRAFT and actor.submitted_at and not actor.owner_id
+    if request.method == "POST" and waiting:
+        if allow_request(request, "link", actor.contact_email):
+            services.send(
+                "confirm_email",
+                actor.contact_email,
+                {"actor": actor, "link": services.draft_link(actor)},
+            )
+        messages.success(request, _("E-mail de confirmation renvoyé."))
+        return redirect("directory:owner-submitted", actor.pk)
     return render(
         request,
         "owner/submitted.html",
-        {"actor": actor, "confirmed": actor.status == ModerationStatus.PENDING},
+        {
+            "actor": actor,
+            "confirmed": actor.status == ModerationStatus.PENDING,
+            "waiting": waiting,
+        },
     )
 
 
@@ -283,12 +300,43 @@ def owner_login(request):
     if not services.spend_link(user):  # used meanwhile, from another browser
         return _link_expired(request, account, target)
     login(request, user, backend=LINK_BACKEND)
-    queued = services.confirm_email(user)
-    if queued:
+    # Signing in adopts no draft: a draft goes to its owner only through the confirmation
+    # link minted for it (registration_confirm), or anyone could plant one in this account.
+    return HttpResponseRedirect(target)
+
+
+@never_cache
+def registration_confirm(request, token):
+    """The confirmation link of one draft: opening it shows the draft and a button (a GET
+    changes nothing: mail scanners open links); the button makes the account of its e-mail
+    the owner, signs an owner account in, and sends a finished draft to moderation."""
+    actor = services.draft_from_link(token)
+    if actor is None or actor.owner_id is not None:
+        if (
+            actor is not None
+            and request.user.is_authenticated
+            and actor.owner_id == request.user.pk
+        ):
+            return redirect("directory:owner-edit", actor.pk)
+        # Unknown, expired, or already used: the owner signs in the ordinary way.
+        return _link_expired(request, "", reverse("directory:owner-home"))
+    if request.method != "POST":
+        return _no_referrer(render(request, "owner/confirm_draft.html", {"actor": actor}))
+    owner = services.adopt(actor)
+    if owner is None:  # confirmed meanwhile from another browser
+        return _link_expired(request, "", reverse("directory:owner-home"))
+    services.remember_draft(request, actor)
+    if may_use_links(owner):
+        login(request, owner, backend=LINK_BACKEND)
+    else:
+        messages.info(request, _("Connectez-vous avec votre mot de passe pour retrouver la fiche."))
+    if actor.status == ModerationStatus.PENDING:
         messages.success(
             request, _("E-mail confirmé : votre fiche est transmise à l'équipe de modération.")
         )
-    return HttpResponseRedirect(target)
+        return redirect("directory:owner-home")
+    messages.success(request, _("E-mail confirmé. Reprenez l'inscription où vous l'avez laissée."))
+    return redirect("directory:owner-edit", actor.pk)
 
 
 class OwnerLogoutView(LogoutView):

@@ -22,7 +22,7 @@ from directory.models import (
 )
 from directory.roles import MODERATORS
 from geodata.models import Commune
-from tests.emails import sign_in
+from tests.emails import path_of, press, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,20 @@ LINK = re.compile(r"https?://\S+/mes-fiches/connexion/\S+")
 
 def links_in(message) -> list[str]:
     return LINK.findall(message.body)
+
+
+DRAFT_LINK = re.compile(r"https?://\S+/inscription/confirmer/\S+")
+
+
+def draft_links(message) -> list[str]:
+    return DRAFT_LINK.findall(message.body)
+
+
+def confirm_draft(client, url: str):
+    """Follow a draft's confirmation link: open it, then press « Oui, c'est mon inscription »."""
+    page = client.get(path_of(url))
+    assert page.status_code == 200, page.content.decode()[:500]
+    return press(client, page)
 
 
 def follow(client, url: str):
@@ -125,13 +139,13 @@ def test_the_whole_path_from_registration_to_the_map(client, moderator, mailoutb
     # Two e-mails: "resume later" at step one, "confirm your e-mail" on sending.
     resume, confirm = mailoutbox
     assert resume.to == confirm.to == ["marie@example.org"]
-    assert "Chèvrerie des Aulnes" in resume.subject and links_in(resume)
+    assert "Chèvrerie des Aulnes" in resume.subject and draft_links(resume)
     assert confirm.subject == "Confirmez votre e-mail pour publier votre fiche"
 
     # Not in the queue before the e-mail is confirmed; following the link puts it there.
     assert not Actor.objects.filter(status=ModerationStatus.PENDING).exists()
     client.logout()
-    page = follow(client, links_in(confirm)[0])
+    page = confirm_draft(client, draft_links(confirm)[0])
     assert "transmise à l'équipe de modération" in unescape(page.content.decode())
     actor.refresh_from_db()
     assert actor.status == ModerationStatus.PENDING
@@ -168,7 +182,7 @@ def test_a_draft_resumes_from_the_emailed_link_on_another_device(client, mailout
     actor = Actor.objects.get()
     other_device = type(client)()
     assert other_device.get(step(actor.pk, "quoi")).status_code == 404  # not without the link
-    page = follow(other_device, links_in(mailoutbox[0])[0])
+    page = confirm_draft(other_device, draft_links(mailoutbox[0])[0])
     assert page.redirect_chain[-1][0] == step(actor.pk, "quoi")  # where they left off
     assert other_device.get(step(actor.pk, "ou")).status_code == 200
 
@@ -326,13 +340,13 @@ def test_markets_attended_are_chosen_among_nearby_places(client, make_actor):
 def owner_of_published(client, moderator) -> Actor:
     actor = register(client)
     client.logout()
-    follow(client, links_in(mail.outbox[1])[0])
+    confirm_draft(client, draft_links(mail.outbox[1])[0])
     client.logout()
     client.force_login(moderator)
     client.post(reverse("directory:moderation-actor", args=[actor.pk]), {"decision": "approve"})
     client.logout()
+    actor.refresh_from_db()  # owned since its confirmation link was followed
     client.force_login(actor.owner)
-    actor.refresh_from_db()
     return actor
 
 
