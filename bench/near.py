@@ -52,21 +52,22 @@ def ensure_data(size: int) -> None:
 
 
 def raw(lat: float, lon: float, radius_km: float) -> list:
+    # The public position, as near() reads it (see directory/models/position.py).
     min_x, min_y, max_x, max_y = bbox_around(lat, lon, radius_km)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(
-                "SELECT id, name, ST_Distance(location, MakePoint(%s, %s, 4326), 1) AS d "
-                "FROM directory_actor WHERE id IN (SELECT pkid FROM idx_directory_actor_location "
+                "SELECT id, name, ST_Distance(public_location, MakePoint(%s, %s, 4326), 1) AS d "
+                "FROM directory_actor WHERE id IN (SELECT pkid FROM idx_directory_actor_public_location "
                 "WHERE xmin <= %s AND xmax >= %s AND ymin <= %s AND ymax >= %s) "
                 "AND d <= %s ORDER BY d, id",
                 [lon, lat, max_x, min_x, max_y, min_y, radius_km * 1000],
             )
         else:
             cursor.execute(
-                "SELECT id, name, ST_DistanceSpheroid(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) AS d "
-                "FROM directory_actor WHERE location && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
-                "AND ST_DistanceSpheroid(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) <= %s "
+                "SELECT id, name, ST_DistanceSpheroid(public_location, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) AS d "
+                "FROM directory_actor WHERE public_location && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
+                "AND ST_DistanceSpheroid(public_location, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) <= %s "
                 "ORDER BY d, id",
                 [
                     lon,

@@ -144,7 +144,7 @@ class Position(s.Serializer):
     lat = s.FloatField()
     lon = s.FloatField()
     approximate = s.BooleanField(
-        help_text="Producteur à domicile : le centre de sa commune, jamais sa maison."
+        help_text="Producteur à domicile : la mairie de sa commune, jamais sa maison."
     )
 
 

@@ -1,7 +1,7 @@
 """Actor visibility and proximity, as QuerySet methods."""
 
 from django.contrib.gis.db.models.functions import Distance
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.db import models, transaction
 from django.db.models import ExpressionWrapper, F, Q, Value
@@ -87,8 +87,16 @@ class ActorQuerySet(models.QuerySet):
         )
 
     def in_bbox(self, bbox):
-        """Actors whose public pin is inside ``bbox`` (west, south, east, north), via the index."""
-        return bbox_prefilter(self, PUBLIC, tuple(bbox))
+        """Actors whose public pin is inside ``bbox`` (west, south, east, north), edges included.
+
+        The spatial index keeps the candidates, then an exact test decides: both indexes
+        store single-precision boxes rounded outwards, which let a pin some 30 cm outside
+        the box in (enough, halving a box 20 times, to tell where a point is to the metre).
+        """
+        bbox = tuple(bbox)
+        frame = Polygon.from_bbox(bbox)
+        frame.srid = 4326
+        return bbox_prefilter(self, PUBLIC, bbox).filter(**{f"{PUBLIC}__intersects": frame})
 
     def near_metres(self, point, radius_km):
         """``near()`` with ``metres``, the distance shown to the public, as a plain number

@@ -51,7 +51,10 @@ COLUMNS = [
     Column("longitude", _("Longitude WGS 84, 6 décimales (position publique)."), "1.349548"),
     Column(
         "position_approximate",
-        _("true : producteur à domicile, la position est le centre de sa commune."),
+        _(
+            "true : producteur à domicile, la position est la mairie de sa commune (à défaut "
+            "un point de la commune), jamais sa maison."
+        ),
         "false",
     ),
     Column("phone", _("Téléphone public."), "02 61 91 00 35"),
