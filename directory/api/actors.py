@@ -1,5 +1,7 @@
 """GET /api/v1/actors/ (the search of #3, same filters and ranking) and /api/v1/actors/<slug>/."""
 
+import re
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
@@ -13,6 +15,8 @@ from .detail import ActorDetailFeature, ActorDetailSerializer, detail_queryset
 from .schema import FORMAT, form_parameters
 
 PAGE_SIZE = 100
+# What Actor.slug can hold (an ASCII SlugField of at most 170 characters).
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,170}\Z")
 SEARCH_DESCRIPTIONS = {
     "where": "Commune, code postal ou adresse ; géocodé comme sur le site.",
     "near": "Autour du point « lat,lon » (WGS 84) ; prioritaire sur where.",
@@ -92,7 +96,11 @@ class ActorDetail(MapApiView):
         tags=["acteurs"],
     )
     def get(self, request, slug):
-        actor = detail_queryset(Actor.objects.published()).filter(slug=slug).first()
+        # Only a slug can name a listing: anything else (a NUL byte, which PostgreSQL refuses
+        # in a query with a 500) is the same JSON 404 as an unknown one.
+        actor = None
+        if SLUG.match(slug):
+            actor = detail_queryset(Actor.objects.published()).filter(slug=slug).first()
         if actor is None:
             raise NotFound(_("Aucune fiche publiée à cette adresse."))
         data = ActorDetailSerializer(actor, context={"request": request}).data
