@@ -4,6 +4,8 @@ from pathlib import Path
 
 import environ
 
+from directory.csp import directives as csp_directives
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("TOUTPRES_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "csp",
     "simple_history",
     "geodata",
     "directory",
@@ -68,7 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "directory.framing.FrameAncestorsMiddleware",
+    # Content-Security-Policy on every response (directory.csp; embeds: directory.framing).
+    "directory.csp.ContentSecurityPolicyMiddleware",
     # Records who made each change in the listings' history.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Daily page-view totals for /staff/chiffres/ (no cookie, no personal data).
@@ -185,7 +189,7 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS.append("security.W021")
     SECURE_CONTENT_TYPE_NOSNIFF = True
 # No page may be framed (X-Frame-Options and CSP frame-ancestors 'none', see
-# directory.framing) except the embed routes, which partners frame on their own sites:
+# directory.csp and directory.framing) except the embed routes, which partners frame on their own sites:
 # "*" lets any site do so; a list of origins ("https://www.cc-loches.fr https://x.fr")
 # restricts them.
 X_FRAME_OPTIONS = "DENY"
@@ -223,6 +227,9 @@ TILES_ATTRIBUTION = env.str(
     "TILES_ATTRIBUTION",
     default='&copy; <a href="https://www.openstreetmap.org/copyright">contributeurs OpenStreetMap</a>',
 )
+# Only our own scripts and styles run, and images come from us and the tile server (see
+# directory/csp.py and docs/security.md).
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": csp_directives(TILES_URL, MEDIA_URL)}
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": tuple(TOUTPRES_REGION["MAP_CENTER"]),
     "DEFAULT_ZOOM": TOUTPRES_REGION["MAP_ZOOM"],

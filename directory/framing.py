@@ -1,4 +1,5 @@
-"""Who may frame our pages: nobody, except on the embed routes (see EMBED_FRAME_ANCESTORS)."""
+"""Who may frame our pages: nobody (CSP frame-ancestors 'none' and X-Frame-Options: DENY,
+see directory.csp), except on the embed routes (see EMBED_FRAME_ANCESTORS)."""
 
 import re
 
@@ -9,33 +10,25 @@ from django.core.checks import Error, register
 ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9.-]+(:\d{1,5})?$", re.IGNORECASE)
 
 
-def frame_ancestors() -> str:
-    """The CSP directive for embed routes, from the setting."""
+def frame_ancestors() -> list[str]:
+    """The CSP frame-ancestors sources for embed routes, from the setting."""
     sources = settings.EMBED_FRAME_ANCESTORS
     if "*" in sources:
-        return "frame-ancestors *"
-    return "frame-ancestors 'self' " + " ".join(sources)
+        return ["*"]
+    return ["'self'", *sources]
 
 
 def allow_framing(response):
-    """Mark an embed response as frameable by the configured sites."""
+    """Mark an embed response as frameable by the configured sites.
+
+    The rest of its policy stays the site's (directory.csp): only frame-ancestors changes,
+    so there is one Content-Security-Policy header, as strict as any other page's."""
     response.xframe_options_exempt = True
-    response["Content-Security-Policy"] = frame_ancestors()
+    response._csp_replace = {
+        **getattr(response, "_csp_replace", {}),
+        "frame-ancestors": frame_ancestors(),
+    }
     return response
-
-
-class FrameAncestorsMiddleware:
-    """Every other response says frame-ancestors 'none', the modern twin of
-    X-Frame-Options: DENY (browsers obey CSP first when both are present)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if not getattr(response, "xframe_options_exempt", False):
-            response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        return response
 
 
 @register()

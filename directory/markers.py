@@ -56,6 +56,11 @@ def map_styles() -> dict:
 
 def legend() -> list[dict]:
     return [
-        {"label": kind.label, "colour": KIND_COLOURS[kind], "svg": pictogram_svg(kind)}
+        {
+            "kind": str(kind),
+            "label": kind.label,
+            "colour": KIND_COLOURS[kind],
+            "svg": pictogram_svg(kind),
+        }
         for kind in ActorKind
     ]

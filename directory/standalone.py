@@ -5,7 +5,9 @@ Self-contained: Leaflet's code and styles are inlined, nothing is fetched from a
 background tiles need a connection (the markers, popups, legend and list work without).
 """
 
+import base64
 import datetime
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -26,6 +28,7 @@ from jinja2 import Template
 
 from geodata.models import Commune
 
+from .csp import tile_sources
 from .markers import KIND_COLOURS, KIND_PICTOGRAMS
 from .models import ActorKind, Category
 from .search import Search, SearchForm, load_page
@@ -229,12 +232,18 @@ def build_map(actors, title: str, subtitle: str) -> str:
         '<section class="tp-list"><h2>{}</h2><ol>{}</ol></section>', _("Les adresses"), items
     )
     root = fmap.get_root()
+    # folium adds each marker with Leaflet's default icon before giving it its pin: without
+    # a default of our own, every marker would fetch images/marker-icon.png, which the file
+    # does not hold (and its policy refuses).
+    root.script.add_child(
+        Verbatim("L.Marker.prototype.options.icon = L.divIcon({className: 'tp-marker'});")
+    )
     root.html.add_child(Verbatim(header))
     root.html.add_child(Verbatim(listing))
     root.header.add_child(Verbatim(f"<style>{PIN_CSS}</style>"))
     # branca writes the title as it is, inside <title>: give it escaped text.
     root.title = str(escape(title))
-    return inline_leaflet(fmap.get_root().render())
+    return with_policy(inline_leaflet(fmap.get_root().render()))
 
 
 def inline_leaflet(html: str) -> str:
@@ -253,6 +262,49 @@ def inline_leaflet(html: str) -> str:
     )
     if (n_js, n_css) != (1, 1):  # a folium upgrade changed its markup: fail loudly
         raise RuntimeError("Leaflet could not be inlined into the folium map.")
+    return html
+
+
+def policy(html: str) -> str:
+    """The file's own Content-Security-Policy: its inline scripts by hash, nothing else.
+
+    It travels inside the file (a <meta>), so the map stays locked wherever it is opened:
+    from a disk, or from the partner site that hosts it. Styles may be inline (folium's and
+    the pins'): they cannot run code. Images are the tiles and Leaflet's data: icons."""
+    hashes = [
+        f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'"
+        for body in re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    ]
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src " + " ".join(hashes),
+            "style-src 'unsafe-inline'",
+            "img-src " + " ".join(["data:", *tile_sources(settings.TILES_URL)]),
+            "base-uri 'none'",
+            "form-action 'none'",
+            "object-src 'none'",
+        ]
+    )
+
+
+def with_policy(html: str) -> str:
+    """The document with its policy in <head>, right after the charset, before any script.
+
+    Only the scripts this module writes are allowed: folium's two flags, Leaflet and the
+    map. Any other script element would mean that text escaped its escaping: refuse."""
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    if scripts != ["<script>"] * 3:
+        raise RuntimeError(f"Unexpected scripts in the standalone map: {scripts[:5]}")
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy(html)}">'
+    html, found = re.subn(
+        r'<meta http-equiv="content-type" content="text/html; charset=UTF-8" />',
+        lambda m: f"{m.group(0)}\n    {meta}",
+        html,
+        count=1,
+    )
+    if found != 1:  # a folium upgrade changed its markup: fail loudly
+        raise RuntimeError("The map's Content-Security-Policy could not be written.")
     return html
 
 
@@ -283,4 +335,11 @@ def download(request):
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename(describe(search), today)}"'
     response["Cache-Control"] = "private, max-age=60"
+    # The file is a download; should a browser render it from our address anyway, it runs
+    # sandboxed (an opaque origin: no cookie, no access to the site) with its own policy.
+    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
+    response["Content-Security-Policy"] = (
+        f"{meta.group(1)}; frame-ancestors 'none'; sandbox allow-scripts allow-popups "
+        "allow-popups-to-escape-sandbox"
+    )
     return response

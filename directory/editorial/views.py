@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from geodata.models import Departement
 
+from ..csp import article_sources
 from ..markers import map_styles
 from ..models import Actor
 from ..models.editorial import Article, ArticleKind
@@ -125,6 +126,7 @@ def _article_for(request, slug):
 
 
 @require_GET
+@article_sources
 def article_detail(request, slug):
     article, preview = _article_for(request, slug)
     url = request.build_absolute_uri(article.get_absolute_url())

@@ -21,6 +21,7 @@ from geodata.text import normalize
 
 from ..models import Actor, Category, Label
 from ..moderation.duplicates import phone_digits, site_key
+from ..plaintext import plain_text
 from .mapping import kind_for
 
 TEXT_LIMITS = {
@@ -89,7 +90,8 @@ def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
             values[target] = row[header]
     notes: list[str] = []
 
-    name = " ".join(values.get("name", "").split())
+    # Partners' files are text: markup is stripped like registration does (directory.plaintext).
+    name = plain_text(values.get("name", ""), multiline=False)
     if not name:
         raise Rejected(_("nom manquant"))
     data = {"name": _truncate(name, 150, _("nom"), notes)}
@@ -114,9 +116,7 @@ def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
     for name_ in ("products", "description", "address", "contact_name"):
         if name_ in values:
             data[name_] = _truncate(
-                " ".join(values[name_].split())
-                if name_ != "description"
-                else values[name_].strip(),
+                plain_text(values[name_], multiline=name_ == "description"),
                 TEXT_LIMITS.get(name_) or 5000,
                 name_,
                 notes,
@@ -171,7 +171,7 @@ def _truncate(value: str, limit: int, label, notes: list) -> str:
 
 
 def _phone(value: str, notes: list) -> str:
-    value = " ".join((value or "").split())
+    value = plain_text(value, multiline=False)
     if not value:
         return ""
     if not phone_digits(value) or len(value) > 20:

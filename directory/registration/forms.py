@@ -4,7 +4,6 @@ from django import forms
 from django.contrib.gis.geos import Point
 from django.core.validators import MaxLengthValidator
 from django.forms import inlineformset_factory
-from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
 from geodata import gazetteer
@@ -23,14 +22,16 @@ from ..models import (
     Season,
 )
 from ..photos import PhotoForm, PhotoFormSet
+from ..plaintext import plain_text
 
 # Long enough for a real presentation, short enough to keep spam and pasted catalogues out.
 TEXT_LIMITS = {"description": 3000, "products": 1000, "proposed_places": 1000, "closed_note": 200}
 
 
 def plain(value: str) -> str:
-    """User text as plain text: tags removed, spaces tidied (templates escape it again)."""
-    return "\n".join(" ".join(strip_tags(line).split()) for line in value.splitlines()).strip()
+    """User text as plain text: tags removed, entities decoded, spaces tidied (the same
+    cleaning as partner imports; templates escape it again)."""
+    return plain_text(value)
 
 
 class PlainTextMixin:

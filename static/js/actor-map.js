@@ -1,5 +1,5 @@
 // Small map on a listing page: one marker (or the commune's circle for home-based producers).
-import { pin } from "./pins.js";
+import { pin, text } from "./pins.js";
 
 const config = JSON.parse(document.getElementById("actor-map-config").textContent);
 if (window.L && config.point) {
@@ -10,7 +10,7 @@ if (window.L && config.point) {
     map.setView(config.point, 12);
   } else {
     L.marker(config.point, { icon: pin(config.pin, config.kind), keyboard: false, title: config.name })
-      .addTo(map).bindTooltip(config.name);
+      .addTo(map).bindTooltip(text(config.name));
     map.setView(config.point, 14);
   }
 }

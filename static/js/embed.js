@@ -1,5 +1,10 @@
-// Inside an embedded map (/embed/): links open the full site in a new tab, and the page
-// tells its host how tall it is (the host's optional resize.js listens).
+// Inside an embedded map (/embed/): the partner's accent colour, links that open the full
+// site in a new tab, and the page telling its host how tall it is (resize.js listens).
+
+// Set from JavaScript: the Content-Security-Policy refuses style attributes in the markup.
+const accent = document.body.dataset.accent;
+if (accent && /^#[0-9a-f]{6}$/i.test(accent)) document.body.style.setProperty("--green", accent);
+
 document.addEventListener("click", (event) => {
   const link = event.target.closest("a[href]");
   if (!link || link.getAttribute("href").startsWith("#")) return;

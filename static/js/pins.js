@@ -1,3 +1,11 @@
+// Leaflet reads a string given to a tooltip, popup or divIcon as HTML: listing names go
+// in as DOM nodes holding text, never as strings.
+export function text(content) {
+  const span = document.createElement("span");
+  span.textContent = content;
+  return span;
+}
+
 // Map pins shared by the search map and the listing map: a coloured disc with the kind's
 // white pictogram, so that kinds differ by shape and not by colour alone.
 // `style` is {colour, path} from directory/markers.py.

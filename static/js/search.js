@@ -1,4 +1,4 @@
-import { pin as kindPin } from "./pins.js";
+import { pin as kindPin, text } from "./pins.js";
 
 // Search page: the map mirrors the list (which alone is complete and accessible).
 // Hover or focus a result to highlight its marker, and the reverse; the map view is kept
@@ -190,7 +190,7 @@ if (window.L) {
       if (p.cluster) {
         const size = 26 + Math.min(24, Math.round(Math.log2(p.count) * 4));
         L.marker([lat, lon], {
-          icon: L.divIcon({ className: "cluster", html: `<span>${p.count}</span>`, iconSize: [size, size] }),
+          icon: L.divIcon({ className: "cluster", html: text(String(p.count)), iconSize: [size, size] }),
           keyboard: false,
           pane: "context",
         }).on("click", () => map.setView([lat, lon], Math.min(map.getZoom() + 2, 18))).addTo(context);

@@ -1,6 +1,7 @@
 """Playwright driving Debian's chromium (never a downloaded browser), offline."""
 
 import os
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 # tests make around it are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+CSP_VIOLATION = re.compile(r"Content Security Policy|Refused to (execute|load|apply|frame|connect)")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # A 1×1 transparent PNG stands in for map tiles: tests never reach a tile server.
 TILE_PNG = bytes.fromhex(
@@ -60,10 +62,27 @@ def page(browser, live_server):
 
     page.route("**/*", route)
     page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.csp_violations = []
+
+    def console(message):
+        if message.type == "error":
+            page.console_errors.append(message.text)
+        if CSP_VIOLATION.search(message.text):
+            page.csp_violations.append(message.text)
+
+    page.on("console", console)
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    # Every page runs under the site's Content-Security-Policy: whatever it blocks is a bug
+    # (an inline script or style left in a template, a host missing from the policy).
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => console.error("
+        "`Content Security Policy: ${e.violatedDirective} refused ${e.blockedURI}`));"
+    )
     yield page
     context.close()
+    assert not page.csp_violations, "Content-Security-Policy violations:\n" + "\n".join(
+        page.csp_violations
+    )
 
 
 def _staff(django_user_model, username, email, group):
