@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point
+from django.utils.translation import gettext
 
 from .distance import validate_coordinates
 from .models import Commune, Departement, Region
@@ -27,6 +28,16 @@ def suggest(query: str, limit: int = 5) -> list[Commune]:
     pks = nearest(query, limit)
     found = Commune.objects.defer("outline").prefetch_related("postal_codes").in_bulk(pks)
     return [found[pk] for pk in pks if pk in found]
+
+
+def did_you_mean(query: str, limit: int = 3) -> str:
+    """« Vouliez-vous dire Blois (41000) ? » for a place nobody could find, or "" if no
+    commune comes close."""
+    found = suggest(query, limit)
+    if not found:
+        return ""
+    names = gettext(" ou ").join(c.label for c in found)
+    return gettext("Vouliez-vous dire %(names)s ?") % {"names": names}
 
 
 @dataclass(frozen=True)

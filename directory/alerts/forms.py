@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from geodata.gazetteer import did_you_mean
 from geodata.geocoding import geocode
 
 from ..models import Category
@@ -40,9 +41,10 @@ class AlertForm(forms.Form):
         text = " ".join(self.cleaned_data["place"].split())
         result = geocode(text)
         if result is None:
+            hint = did_you_mean(text) or _("Essayez un nom de commune ou un code postal.")
             raise forms.ValidationError(
-                _("Lieu introuvable : « %(place)s ». Essayez un nom de commune ou un code postal."),
-                params={"place": text},
+                _("Lieu introuvable : « %(place)s ». %(hint)s"),
+                params={"place": text, "hint": hint},
             )
         self.cleaned_data["point"] = result.point
         return result.label

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geodata import gazetteer
 from geodata.distance import validate_coordinates
+from geodata.geocoding import GazetteerGeocoder
 
 from ..models import (
     Actor,
@@ -68,7 +69,12 @@ def resolve_commune(text: str):
         found = [c for c in gazetteer.search(code, 20) if c.name == name]
     found = found or gazetteer.search(name or text, 1)
     if not found:
-        raise forms.ValidationError(_("Commune introuvable : « %(text)s ».") % {"text": text})
+        # "Tours 37", "41000 Blois", "Blois, France": what the geocoder's parser understands.
+        commune = GazetteerGeocoder().find_commune(text)
+        found = [commune] if commune is not None else []
+    if not found:
+        message = _("Commune introuvable : « %(text)s ».") % {"text": text}
+        raise forms.ValidationError(f"{message} {gazetteer.did_you_mean(text)}".strip())
     return found[0]
 
 

@@ -460,3 +460,18 @@ def test_an_exception_in_a_view_gives_the_french_500(db, monkeypatch):
     response = Client(raise_request_exception=False).get("/")
     assert response.status_code == 500
     assert "Erreur du serveur" in unescape(response.content.decode())
+
+
+def test_registration_and_alerts_explain_an_unknown_commune(db, settings):
+    settings.TOUTPRES_GEOCODER = {**settings.TOUTPRES_GEOCODER, "BACKEND": "offline"}
+    from directory.alerts.forms import AlertForm
+    from directory.registration.forms import resolve_commune
+
+    assert resolve_commune("Tours 37").code == "37261"
+    assert resolve_commune("Blois, France").code == "41018"
+    with pytest.raises(Exception) as raised:
+        resolve_commune("Bloiss")
+    assert "Vouliez-vous dire Blois (41000)" in str(raised.value.messages)
+    form = AlertForm({"email": "a@example.org", "place": "Bloiss", "radius_km": "10"})
+    assert not form.is_valid()
+    assert "Vouliez-vous dire Blois (41000)" in str(form.errors["place"])
