@@ -76,7 +76,7 @@ def listings_with_payloads(make_actor, territories):
                 name=payload,
                 products=payload,
                 description=payload,
-                phone=payload,
+                phone=payload[:20],  # the column holds 20 characters
                 address=f"{n} {payload}",
                 website="https://ferme.example/",
             )

@@ -243,3 +243,27 @@ def test_api_quota_follows_the_same_client_address(client, settings, behind_prox
                 "/api/v1/kinds/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}"
             )
         assert proxied.status_code == 200, "clients behind the proxy share one quota"
+
+
+DATABASE_CACHE = {
+    "default": {"BACKEND": "directory.cache.DatabaseCache", "LOCATION": "test_shared_cache"}
+}
+
+
+@pytest.mark.django_db
+def test_migrate_makes_the_cache_table_and_the_form_counts_in_it(client, settings):
+    """A fresh deployment cannot forget createcachetable: migrate's post_migrate makes it,
+    and the registration form's limit then counts in the database."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    settings.CACHES = DATABASE_CACHE
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert "test_shared_cache" in connection.introspection.table_names(), (
+        "migrate did not create the database cache's table"
+    )
+    settings.TOUTPRES_RATE_LIMITS = {"PER_IP_PER_HOUR": 3, "PER_EMAIL_PER_HOUR": 100}
+    for n in range(5):
+        client.post(
+            reverse("directory:register"), identity(name=f"Ferme {n}", email=f"f{n}@example.org")
+        )
+    assert Actor.objects.count() == 3, "the limit did not hold in the database cache"
