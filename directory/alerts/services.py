@@ -85,7 +85,6 @@ def subscribe(email: str, place: str, point, radius_km: int, categories, languag
     )
     alert.categories.set(categories)
     send_confirmation(alert)
-    return alert
 
 
 def send_confirmation(alert: Alert) -> None:
@@ -104,6 +103,7 @@ def confirm(alert: Alert) -> bool:
         alert.confirmed_at = clock.now()
     alert.unsubscribed_at = None
     alert.save(update_fields=["confirmed_at", "unsubscribed_at"])
+    return True
 
 
 def unsubscribe(alert: Alert) -> None:
