@@ -74,6 +74,8 @@ def page(browser, live_server):
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     # Every page runs under the site's Content-Security-Policy: whatever it blocks is a bug
     # (an inline script or style left in a template, a host missing from the policy).
+    # In tests, give page.wait_for_function a function ("() => …"): Playwright polls a bare
+    # expression with eval, which the policy refuses.
     page.add_init_script(
         "document.addEventListener('securitypolicyviolation', (e) => console.error("
         "`Content Security Policy: ${e.violatedDirective} refused ${e.blockedURI}`));"

@@ -83,7 +83,7 @@ def test_filter_by_product_and_open_on_saturday_then_share_the_url(page, live_se
 
     # Move the map: its view goes into the URL; reloading that URL gives the same page.
     page.evaluate("window.toutPresMap.setView([47.87, 1.91], 13)")
-    page.wait_for_function("location.search.includes('map=13/')")
+    page.wait_for_function("() => location.search.includes('map=13/')")
     shared = page.url
     query = parse_qs(urlparse(shared).query)
     assert query["category"] == ["fromage-laitier"] and query["open"] == ["saturday"]
@@ -96,7 +96,7 @@ def test_filter_by_product_and_open_on_saturday_then_share_the_url(page, live_se
 
     # The back button returns to the unfiltered search.
     page.go_back()
-    page.wait_for_function("!location.search.includes('category')")
+    page.wait_for_function("() => !location.search.includes('category')")
     assert len(result_names(page)) == 3
 
 
@@ -146,7 +146,7 @@ def test_around_me_refused_gives_a_clear_message(page, live_server, directory):
     page.goto(live_server.url + "/")
     page.click("#around-me")
     page.wait_for_function(
-        "document.getElementById('result-count').textContent.includes('refusée')"
+        "() => document.getElementById('result-count').textContent.includes('refusée')"
     )
 
 
