@@ -59,18 +59,18 @@ def _name(scope: str, key: str, bucket: int) -> str:
 def allow(scope: str, key: str, limit: int, window_seconds: int = 3600) -> bool:
     """Count one attempt for ``key``; False once ``limit`` attempts were made in this window.
 
-    ``add`` then ``incr``: both atomic in the caches we support (database, Redis, and the
-    development memory cache), so no count is lost between processes.
+    ``incr``, and ``add`` for the window's first attempt: both atomic in the caches we
+    support (database, Redis, and the development memory cache), so no count is lost
+    between processes. The common case is one ``incr``.
     """
     if limit <= 0:
         return True
     name = _name(scope, key, int(time.time() // window_seconds))
-    cache.add(name, 0, window_seconds)
     try:
         count = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.add(name, 1, window_seconds)
-        count = 1
+    except ValueError:  # the window's first attempt (or its entry just expired)
+        # Another process may add it first: then count on its entry.
+        count = 1 if cache.add(name, 1, window_seconds) else cache.incr(name)
     return count <= limit
 
 
