@@ -69,6 +69,10 @@ def test_search_map_popups_show_names_as_text(page, live_server, hostile):
         assert markers.count() == page.locator(".result").count() > 0, "a marker per result"
         for i in range(markers.count()):
             page.evaluate("window.toutPresMap.closePopup()")
+            # Leaflet fades a closed popup out: wait until it is gone, or two are in the page.
+            page.wait_for_function(
+                "() => document.querySelectorAll('.leaflet-popup-content').length === 0"
+            )
             markers.nth(i).dispatch_event("click")
             popup = page.locator(".leaflet-popup-content")
             popup.wait_for()
