@@ -384,6 +384,18 @@ def test_a_typo_says_so_in_french_and_suggests_the_nearest_communes(name, listin
         )
 
 
+def test_the_suggestion_reads_right_in_english(listings, settings):
+    import re
+
+    settings.TOUTPRES_GEOCODER = {**settings.TOUTPRES_GEOCODER, "BACKEND": "offline"}
+    client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")
+    page = unescape(client.get(reverse("directory:home"), {"where": "Bloiss"}).content.decode())
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "We cannot find" in text, "the English page does not say the place is unknown"
+    assert re.search(r"Did you mean Blois \(41000\)[^<]*?\?", text), "no English suggestion"
+    assert not re.search(r"\)\s\?", text), "English keeps the French space before « ? »"
+
+
 @pytest.mark.parametrize(
     "typed, code",
     [
