@@ -253,12 +253,17 @@ TOUTPRES_MODERATION_EMAIL = env.str("MODERATION_EMAIL", default="")
 TOUTPRES_RATE_LIMITS = {
     "PER_IP_PER_HOUR": env.int("RATE_LIMIT_PER_IP", default=20),
     "PER_EMAIL_PER_HOUR": env.int("RATE_LIMIT_PER_EMAIL", default=5),
+    # Registration steps and owner edit pages sent, per client address and hour.
+    "STEPS_PER_IP_PER_HOUR": env.int("RATE_LIMIT_STEPS_PER_IP", default=300),
 }
 # Behind a reverse proxy (docs/operators.md): the client address is read from
 # X-Forwarded-For, only in requests that come from one of TRUSTED_PROXIES (addresses or
 # networks), walking from the right past our own proxies (directory.ratelimit.client_ip).
 TOUTPRES_BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
 TOUTPRES_TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+# An IPv6 client picks any address in its network: every limit counts one network of this
+# many bits as one client (64: a household or a phone; 56 or 48: a whole customer).
+TOUTPRES_RATE_LIMIT_IPV6_PREFIX = env.int("RATE_LIMIT_IPV6_PREFIX", default=64)
 # Owners confirm their listing every MONTHS; GRACE_DAYS after the reminder it is hidden.
 TOUTPRES_FRESHNESS = {
     "MONTHS": env.int("FRESHNESS_MONTHS", default=6),

@@ -1,4 +1,16 @@
-"""Likely duplicates of a listing: a similar name nearby, or the same phone, e-mail or website."""
+"""Likely duplicates of a listing: a similar name nearby, or the same phone, e-mail or website.
+
+Two rule sets, for two audiences:
+
+- ``find_duplicates`` / ``find_duplicates_many``: staff only (moderation pages, imports).
+  Every status but drafts and archived, private fields (contact e-mail and phone) and the
+  private position (a home-based producer's house), a 1 km radius.
+- ``public_lookalikes``: what an anonymous registrant may be shown (« Cette ferme est
+  peut-être déjà sur Tout Près »). Published listings only, compared on public data only:
+  name, public phone, public e-mail, website, and the *public* pin with a coarse radius.
+  Whatever the registrant types, the answer is one anybody could read off the public site,
+  so the notice is no oracle on a house or on a private address.
+"""
 
 import re
 from dataclasses import dataclass
@@ -14,6 +26,10 @@ from geodata.text import normalize
 from ..models import Actor, ModerationStatus
 
 NAME_RADIUS_KM = 1
+# Registrant's notice: a similar name within this distance of the listing's PUBLIC pin (a
+# commune's town hall for a home-based producer). Coarse on purpose: nothing finer than
+# what the public map shows can be learnt from it.
+PUBLIC_NAME_RADIUS_KM = 10
 NAME_SIMILARITY = 0.8
 # Words that say what a place is, not which one it is.
 COMMON_WORDS = {
@@ -146,3 +162,49 @@ def find_duplicates_many(actors: list[Actor], exclude=None) -> list[list[Duplica
                 if own & theirs:
                     add(index, other, _("même site web"))
     return [list(duplicates.values()) for duplicates in found]
+
+
+def public_lookalikes(actor: Actor, limit: int = 5) -> list[Duplicate]:
+    """Published listings that look like ``actor``, for its (anonymous) registrant.
+
+    Public data only on the other side: a similar name near the other listing's public
+    pin, the same public phone, public e-mail or website. The registrant's own values may
+    be private (their contact e-mail and phone are theirs); what they are compared with is
+    on every listing page already. Never a private field, a private position, or a
+    listing the public cannot see."""
+    others = Actor.objects.published().exclude(pk=actor.pk)
+    found: dict[int, Duplicate] = {}
+    fields = ("pk", "name", "slug", "status", "kind")
+
+    def add(other, reason):
+        found.setdefault(other.pk, Duplicate(other, [])).reasons.append(str(reason))
+
+    if actor.location is not None and actor.name:
+        for other in others.near(actor.location, PUBLIC_NAME_RADIUS_KM).only(*fields):
+            if similar_names(actor.name, other.name):
+                add(other, _("nom proche dans les environs"))
+
+    phones = {p for p in (phone_digits(actor.phone), phone_digits(actor.contact_phone)) if p}
+    if phones:
+        candidates = others.annotate(phone_tail=Right(_bare("phone"), 9)).filter(
+            phone_tail__in={p[-9:] for p in phones}
+        )
+        for other in candidates.only(*fields, "phone"):
+            if phone_digits(other.phone) in phones:
+                add(other, _("même numéro de téléphone"))
+
+    emails = {e.lower() for e in (actor.email, actor.contact_email) if e}
+    if emails:
+        candidates = others.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
+        for other in candidates.only(*fields):
+            add(other, _("même e-mail"))
+
+    sites = {s for s in (site_key(actor.website), site_key(actor.shop_url)) if s}
+    if sites:
+        query = Q()
+        for host in sorted({s.split("/")[0] for s in sites}):
+            query |= Q(website__icontains=host) | Q(shop_url__icontains=host)
+        for other in others.filter(query).only(*fields, "website", "shop_url"):
+            if sites & ({site_key(other.website), site_key(other.shop_url)} - {""}):
+                add(other, _("même site web"))
+    return list(found.values())[:limit]

@@ -183,18 +183,24 @@ DRAFT_LINK_SALT = "directory.registration.draft"
 DRAFT_LINK_MAX_AGE = 7 * 24 * 3600
 
 
+def _link_email(email: str) -> str:
+    """An address as a confirmation link binds it (and as owner_for_email files it)."""
+    return get_user_model().objects.normalize_email(email or "").lower()
+
+
 def draft_link(actor: Actor) -> str:
     """The absolute confirmation link of ``actor``'s draft, for its contact e-mail."""
     token = signing.dumps(
-        {"a": actor.pk, "t": actor.registration_token.hex, "e": actor.contact_email.lower()},
+        {"a": actor.pk, "t": actor.registration_token.hex, "e": _link_email(actor.contact_email)},
         salt=DRAFT_LINK_SALT,
     )
     return settings.TOUTPRES_SITE_URL + reverse("directory:registration-confirm", args=[token])
 
 
-def draft_from_link(token) -> Actor | None:
-    """The draft a confirmation link was minted for, if the link is genuine, recent, and
-    the draft still has that token and that contact e-mail; else None."""
+def draft_from_link(token) -> tuple[Actor, str] | None:
+    """The draft a confirmation link was minted for and the address it was sent to, if the
+    link is genuine, recent, and the draft still has that token and that contact e-mail;
+    else None. A first look only: ``adopt`` checks the address again, under its lock."""
     try:
         data = signing.loads(token or "", salt=DRAFT_LINK_SALT, max_age=DRAFT_LINK_MAX_AGE)
         pk, registration, email = int(data["a"]), uuid.UUID(hex=data["t"]), str(data["e"])
@@ -202,27 +208,44 @@ def draft_from_link(token) -> Actor | None:
         return None
     actor = (
         Actor.objects.select_related("commune", "owner")
-        .filter(pk=pk, registration_token=registration, contact_email__iexact=email)
+        .filter(pk=pk, registration_token=registration)
         .first()
     )
-    return actor
+    if actor is None or _link_email(actor.contact_email) != _link_email(email):
+        return None
+    return actor, _link_email(email)
 
 
 @transaction.atomic
-def adopt(actor: Actor):
-    """The registrant followed the draft's confirmation link: the account of its contact
-    e-mail becomes the owner (created if new), and a submitted draft goes to the queue.
-    Returns that owner, or None if the draft was adopted meanwhile (a spent link)."""
+def adopt(actor: Actor, email: str):
+    """The registrant followed the draft's confirmation link, sent to ``email``: the account
+    of that address becomes the owner (created if new), and a submitted draft goes to the
+    queue. Returns that owner, or None if the link no longer stands: the draft was adopted
+    meanwhile, or its contact e-mail is no longer the one the link was sent to (changed
+    since, maybe by a concurrent request). The check is made under the row's lock, and the
+    owner is the link's address, never whatever the draft says by then."""
     stored = Actor.objects.select_for_update().get(pk=actor.pk)
-    if stored.owner_id is not None:
+    email = _link_email(email)
+    if stored.owner_id is not None or not email or _link_email(stored.contact_email) != email:
         return None
-    owner = owner_for_email(stored.contact_email)
+    owner = owner_for_email(email)
     stored.owner = owner
     stored.save(update_fields=["owner", "updated_at"])
     log(stored, Event.EMAIL_CONFIRMED, by=owner, details={"owner": owner.email})
     to_queue(stored, owner)
     actor.owner, actor.status = owner, stored.status
     return owner
+
+
+def contact_email_changed(actor: Actor) -> None:
+    """An unowned draft's contact e-mail changed: links sent to the old address no longer
+    adopt it (they bind their address); the new address gets its own confirmation."""
+    if actor.owner_id is None and actor.status == ModerationStatus.DRAFT and actor.contact_email:
+        send(
+            "registration_started",
+            actor.contact_email,
+            {"actor": actor, "link": draft_link(actor), "confirming": True},
+        )
 
 
 def start_registration(request, form) -> tuple[Actor, bool]:

@@ -23,13 +23,13 @@ from geodata.geocoding import geocode
 from .. import mail
 from ..models import Actor, ActorKind, ChangeRequest, ModerationStatus
 from ..models.moderation import Event
-from ..moderation.duplicates import find_duplicates
+from ..moderation.duplicates import public_lookalikes
 from ..moderation.log import log
 from ..moderation.review import save_owner_changes
 from . import services
 from .backends import may_use_links
 from .forms import ConsentForm, Honeypot, RegistrationIdentityForm
-from .ratelimit import allow_request
+from .ratelimit import STEPS_WINDOW, allow_request, allow_step, retry_after
 from .steps import BY_SLUG, EDITABLE, STEPS, missing, next_step
 
 # Places a producer may sell through: published markets and pick-up points within this
@@ -147,6 +147,12 @@ def owner_step(request, pk, step):
         raise Http404
     if step.slug == "envoi" and not registering(actor):
         return redirect("directory:owner-home")
+    if request.method == "POST" and not allow_step(request):
+        response = render(
+            request, "owner/throttled.html", {"actor": actor, "current": step}, status=429
+        )
+        response["Retry-After"] = str(retry_after(STEPS_WINDOW))
+        return response
     if request.method == "POST":
         form, formsets = _build(step, actor, request.POST, request.FILES)
         valid = (form is None or form.is_valid()) and all(fs.is_valid() for fs in formsets.values())
@@ -173,10 +179,10 @@ def owner_step(request, pk, step):
             "zoom": settings.TOUTPRES_REGION["MAP_ZOOM"],
             "label": actor.name,
         }
-    if step.slug == "qui" and registering(actor):
-        context["duplicates"] = find_duplicates(actor)
-    if step.slug == "envoi":
-        context["duplicates"] = find_duplicates(actor)
+    if step.slug in ("qui", "envoi") and registering(actor):
+        # Public data only (moderation.duplicates): the registrant is a stranger. The full
+        # detection, private fields and positions included, is on the moderation page.
+        context["lookalikes"] = public_lookalikes(actor)
     return render(
         request, "owner/step.html", context, status=400 if request.method == "POST" else 200
     )
@@ -196,6 +202,12 @@ def _save_step(request, actor, step, form, formsets):
         return redirect("directory:owner-submitted", actor.pk)
     placed = False
     request_made = None
+    email_changed = (
+        form is not None
+        and "contact_email" in form.changed_data
+        and (form.initial.get("contact_email") or "").lower()
+        != form.cleaned_data["contact_email"].lower()
+    )
     if form is not None:
         actor = form.save(commit=False)
         if step.slug == "ou":
@@ -215,6 +227,8 @@ def _save_step(request, actor, step, form, formsets):
             formset.save()
             if formset.has_changed() and actor.status == ModerationStatus.PUBLISHED:
                 log(actor, Event.LIVE_UPDATE, by=user, details={"fields": [formset.prefix]})
+    if email_changed and allow_request(request, "link", actor.contact_email):
+        services.contact_email_changed(actor)
     if request_made:
         services.notify_moderators(actor, change=True)
         messages.info(
@@ -310,7 +324,8 @@ def registration_confirm(request, token):
     """The confirmation link of one draft: opening it shows the draft and a button (a GET
     changes nothing: mail scanners open links); the button makes the account of its e-mail
     the owner, signs an owner account in, and sends a finished draft to moderation."""
-    actor = services.draft_from_link(token)
+    found = services.draft_from_link(token)
+    actor, email = found if found is not None else (None, "")
     if actor is None or actor.owner_id is not None:
         if (
             actor is not None
@@ -322,8 +337,10 @@ def registration_confirm(request, token):
         return _link_expired(request, "", reverse("directory:owner-home"))
     if request.method != "POST":
         return _no_referrer(render(request, "owner/confirm_draft.html", {"actor": actor}))
-    owner = services.adopt(actor)
-    if owner is None:  # confirmed meanwhile from another browser
+    # The address the link was sent to, checked again under the draft's lock: a concurrent
+    # change of the contact e-mail must not adopt the draft into another address's account.
+    owner = services.adopt(actor, email)
+    if owner is None:  # confirmed meanwhile from another browser, or its e-mail changed
         return _link_expired(request, "", reverse("directory:owner-home"))
     services.remember_draft(request, actor)
     if may_use_links(owner):

@@ -134,8 +134,7 @@ def test_duplicate_notice_never_matches_a_private_contact(offline, status, field
         draft = start(client, "Yyy", "someone@example.net", phone="0699887766", commune="Orléans")
     for step in ("qui", "envoi"):
         assert "Cabinet secret" not in notice(client, draft, step), (
-            f"the registrant's notice ({step}) ties a private contact {field} to a "
-            f"{status} listing"
+            f"the registrant's notice ({step}) ties a private contact {field} to a {status} listing"
         )
 
 
@@ -204,8 +203,13 @@ def test_registration_steps_are_throttled_per_client(offline, settings):
     for _ in range(7):
         response = client.post(
             reverse("directory:owner-step", args=[draft.pk, "ou"]),
-            {"address": "", "postal_code": "41000", "commune_name": "Blois (41000)",
-             "latitude": "47.6", "longitude": "1.3"},
+            {
+                "address": "",
+                "postal_code": "41000",
+                "commune_name": "Blois (41000)",
+                "latitude": "47.6",
+                "longitude": "1.3",
+            },
         )
         codes.append(response.status_code)
     assert codes[:5] == [302] * 5, codes
@@ -243,8 +247,14 @@ def test_confirmation_race_does_not_sign_in_as_another_owner(
         # The concurrent « qui » POST lands after the link was checked, before adopt().
         response = second.post(
             reverse("directory:owner-step", args=[draft.pk, "qui"]),
-            {"name": "Leurre", "kind": "producer", "description": "", "contact_name": "x",
-             "contact_email": "victim@example.org", "contact_phone": ""},
+            {
+                "name": "Leurre",
+                "kind": "producer",
+                "description": "",
+                "contact_name": "x",
+                "contact_email": "victim@example.org",
+                "contact_phone": "",
+            },
         )
         assert response.status_code == 302
         return real_adopt(*args, **kwargs)
@@ -267,8 +277,14 @@ def test_changing_the_contact_email_spends_the_link_and_confirms_the_new_one(off
     sent = len(mail.outbox)
     response = client.post(
         reverse("directory:owner-step", args=[draft.pk, "qui"]),
-        {"name": "Ferme du Test", "kind": "producer", "description": "", "contact_name": "x",
-         "contact_email": "second@example.net", "contact_phone": ""},
+        {
+            "name": "Ferme du Test",
+            "kind": "producer",
+            "description": "",
+            "contact_name": "x",
+            "contact_email": "second@example.net",
+            "contact_phone": "",
+        },
     )
     assert response.status_code == 302
     assert len(mail.outbox) == sent + 1, "no confirmation sent to the new address"
