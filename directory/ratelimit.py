@@ -1,15 +1,24 @@
 """Who the client is, and fixed-window rate limits counted in the shared cache.
 
-One client address for every limit (registrations, link requests, alerts, the API and the
-site's own map calls): REMOTE_ADDR, or behind our reverse proxy (BEHIND_PROXY=1) the
-address it forwarded. X-Forwarded-For is read only when the request comes from one of
-TRUSTED_PROXIES, and walked from the right, skipping our own proxies: every hop to the
-left of the first foreign address was written by the client and proves nothing.
+One client identity for every limit (registrations, link requests, alerts, the API and
+the site's own map calls): client_key(). The address is REMOTE_ADDR, or behind our
+reverse proxy (BEHIND_PROXY=1) the address it forwarded. X-Forwarded-For is read only
+when the request comes from one of TRUSTED_PROXIES, and walked from the right, skipping
+our own proxies: every hop to the left of the first foreign address was written by the
+client and proves nothing.
+
+An IPv6 client is given a whole network (a /64 at least, often a /56 or a /48) and picks
+its source address in it at will, so IPv6 is counted per network of
+RATE_LIMIT_IPV6_PREFIX bits (64 by default); an IPv4 address written as IPv6
+(``::ffff:192.0.2.1``) is that IPv4 address; every spelling of one address (case, zero
+compression, brackets, a port, a zone id) is one client. An address that cannot be read
+counts in one shared bucket: limited, never unlimited.
 """
 
 import hashlib
 import ipaddress
 import math
+import re
 import time
 from functools import lru_cache
 
@@ -17,17 +26,39 @@ from django.conf import settings
 from django.core import checks
 from django.core.cache import cache
 
+# What a client whose address cannot be read counts as: one bucket shared by all of them.
+UNKNOWN_CLIENT = "unknown"
+_BRACKETED = re.compile(r"\[([^\[\]]*)\](?::\d{1,5})?")  # [2001:db8::1]:443
+_IPV4_WITH_PORT = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}")  # 192.0.2.1:443
+
 
 @lru_cache(maxsize=8)
 def _networks(entries: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries)
 
 
-def _address(text: str):
+def parse_address(text: str):
+    """The address written in ``text`` (an ``ipaddress`` object), or None if there is none.
+
+    Accepts what proxies and servers write: surrounding spaces, brackets, a port after
+    brackets or after an IPv4 address, an IPv6 zone id (``%eth0``, ``%25eth0``), which
+    are dropped; an IPv4-mapped IPv6 address is returned as its IPv4 address.
+    """
+    text = text.strip()
+    if len(text) > 100:
+        return None
+    match = _BRACKETED.fullmatch(text) or _IPV4_WITH_PORT.fullmatch(text)
+    if match:
+        text = match.group(1)
+    if ":" in text and "%" in text:
+        text = text.split("%", 1)[0]  # the zone id names an interface of the sender's host
     try:
-        return ipaddress.ip_address(text.strip())
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if address.version == 6 and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
 
 
 def is_trusted_proxy(address) -> bool:
@@ -35,20 +66,49 @@ def is_trusted_proxy(address) -> bool:
     return address is not None and any(address in network for network in networks)
 
 
-def client_ip(request) -> str:
-    """The client's address, as rate limits count it."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    if not settings.TOUTPRES_BEHIND_PROXY or not is_trusted_proxy(_address(remote)):
+def client_address(request):
+    """The client's address (an ``ipaddress`` object), or None if it cannot be read."""
+    remote = parse_address(request.META.get("REMOTE_ADDR", ""))
+    if not settings.TOUTPRES_BEHIND_PROXY or not is_trusted_proxy(remote):
         return remote
     client = remote
     for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
-        address = _address(hop)
+        address = parse_address(hop)
         if address is None:
             break  # our proxy wrote nothing usable there: the last proxy is the identity
-        client = str(address)
+        client = address
         if not is_trusted_proxy(address):
             break
     return client
+
+
+def client_ip(request) -> str:
+    """The client's address as text ("" if it cannot be read)."""
+    address = client_address(request)
+    return "" if address is None else str(address)
+
+
+def ipv6_prefix() -> int:
+    """RATE_LIMIT_IPV6_PREFIX, kept within 1..128 (directory.E021 reports a bad value)."""
+    try:
+        return min(128, max(1, int(settings.TOUTPRES_RATE_LIMIT_IPV6_PREFIX)))
+    except (TypeError, ValueError):
+        return 64
+
+
+def identity_of(address) -> str:
+    """The client identity of an address: the IPv4 address, or the IPv6 network."""
+    if address is None:
+        return UNKNOWN_CLIENT
+    if address.version == 6:
+        return str(ipaddress.ip_network((address, ipv6_prefix()), strict=False))
+    return str(address)
+
+
+def client_key(request) -> str:
+    """Who the client is, as every rate limit counts it: ``192.0.2.1``,
+    ``2001:db8:1:2::/64``, or UNKNOWN_CLIENT."""
+    return identity_of(client_address(request))
 
 
 def _name(scope: str, key: str, bucket: int) -> str:
@@ -93,6 +153,22 @@ def check_trusted_proxies(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security)
+def check_ipv6_prefix(app_configs, **kwargs):
+    """directory.E021: RATE_LIMIT_IPV6_PREFIX must be a prefix length, 1 to 128."""
+    value = getattr(settings, "TOUTPRES_RATE_LIMIT_IPV6_PREFIX", 64)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 128:
+        return []
+    return [
+        checks.Error(
+            f"RATE_LIMIT_IPV6_PREFIX: {value!r} is not a prefix length from 1 to 128.",
+            hint="64 counts each IPv6 /64 network as one client (the default); 56 or 48 "
+            "counts whole customer allocations.",
+            id="directory.E021",
+        )
+    ]
 
 
 @checks.register(checks.Tags.security, deploy=True)

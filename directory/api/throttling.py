@@ -2,8 +2,8 @@
 DEFAULT_THROTTLE_CLASSES while it defines APIView, so this must not import
 rest_framework.views.
 
-Two scopes, each per client address (directory.ratelimit.client_ip, the same address the
-registration limits use) and counted in the shared cache:
+Two scopes, each per client (directory.ratelimit.client_key: the IPv4 address or the IPv6
+network, the same identity the registration limits use) and counted in the shared cache:
 
 - ``api``: the public API v1 (settings.TOUTPRES_API_RATE, API_RATE_LIMIT);
 - ``site``: what this site's own pages ask for as they are used, the map layer and the
@@ -19,7 +19,7 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
-from ..ratelimit import allow, client_ip, retry_after
+from ..ratelimit import allow, client_key, retry_after
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -36,7 +36,8 @@ def throttled_message(rate: str, wait: int) -> str:
 
 
 class WindowRateThrottle(BaseThrottle):
-    """A fixed-window count per client address; the rate is read on each request rather
+    """A fixed-window count per client (IPv4 address or IPv6 network); the rate is read
+    on each request rather
     than at import, so tests and operators can change it."""
 
     scope = ""
@@ -45,7 +46,7 @@ class WindowRateThrottle(BaseThrottle):
         raise NotImplementedError
 
     def get_ident(self, request):
-        return client_ip(request)
+        return client_key(request)
 
     def allow_request(self, request, view):
         self.rate = self.get_rate()
