@@ -1,6 +1,7 @@
 """Admin for the directory: map widget, filters by kind/status/département, moderation actions."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -8,6 +9,7 @@ from leaflet.admin import LeafletGeoAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .editorial import admin as editorial_admin  # noqa: F401 (registers the editor)
+from .formfields import KeyMultipleChoiceField
 from .models import (
     Actor,
     ActorPhoto,
@@ -132,6 +134,8 @@ class ActorAdmin(SimpleHistoryAdmin, LeafletGeoAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["commune", "owner"]
     filter_horizontal = ["categories", "labels", "sale_modes"]
+    # Posted keys checked before the database sees them (directory.formfields).
+    formfield_overrides = {models.ManyToManyField: {"form_class": KeyMultipleChoiceField}}
     readonly_fields = ["created_at", "updated_at", "source", "source_key"]
     date_hierarchy = "created_at"
     inlines = [

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import clock
+from ..formfields import KeyMultipleChoiceField
 from ..models import Actor
 from ..models.editorial import Article, ArticleImage, ArticleStatus, Partner
 from ..photos import PhotoField, normalise_if_new
@@ -36,7 +37,7 @@ class ArticleImageInline(admin.TabularInline):
 
 
 class ArticleForm(forms.ModelForm):
-    actors = forms.ModelMultipleChoiceField(
+    actors = KeyMultipleChoiceField(
         queryset=Actor.objects.published(),
         required=False,
         widget=ActorPicker,

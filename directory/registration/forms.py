@@ -10,6 +10,7 @@ from geodata import gazetteer
 from geodata.distance import validate_coordinates
 from geodata.geocoding import GazetteerGeocoder
 
+from ..formfields import KeyMultipleChoiceField
 from ..models import (
     Actor,
     ActorKind,
@@ -145,6 +146,7 @@ class OfferForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = Actor
         fields = ["categories", "labels", "products"]
+        field_classes = {"categories": KeyMultipleChoiceField, "labels": KeyMultipleChoiceField}
         widgets = {
             "categories": forms.CheckboxSelectMultiple,
             "labels": forms.CheckboxSelectMultiple,
@@ -218,6 +220,7 @@ class SalesForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = Actor
         fields = ["sale_modes", "proposed_places"]
+        field_classes = {"sale_modes": KeyMultipleChoiceField}
         widgets = {
             "sale_modes": forms.CheckboxSelectMultiple,
             "proposed_places": forms.Textarea(attrs={"rows": 3}),
