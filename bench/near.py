@@ -95,7 +95,7 @@ def orm(lat, lon, radius_km):
 def noindex(lat, lon, radius_km):
     point = Point(lon, lat, srid=4326)
     qs = (
-        Actor.objects.annotate(distance=Distance("location", point, spheroid=True))
+        Actor.objects.annotate(distance=Distance("public_location", point, spheroid=True))
         .filter(distance__lte=D(km=radius_km))
         .order_by("distance", "pk")
     )
@@ -138,7 +138,7 @@ def main():
     t_orm, r_orm = timed(orm, centres, args.radius)
     t_noindex, r_noindex = timed(noindex, centres[:5], args.radius)
     started = time.perf_counter()
-    rows = [(pk, p.x, p.y) for pk, p in Actor.objects.values_list("pk", "location")]
+    rows = [(pk, p.x, p.y) for pk, p in Actor.objects.values_list("pk", "public_location")]
     load = time.perf_counter() - started
     t_python, r_python = timed(python, centres[:3], args.radius, rows)
     t_python += load
