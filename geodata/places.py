@@ -78,12 +78,16 @@ def edit_distance(a: str, b: str) -> int:
 
 
 class _Index:
-    """Commune names with their trigrams, in memory, rebuilt when the communes change."""
+    """Commune names with their trigrams, in memory, rebuilt when the communes change.
+
+    Each row is (pk, name, population, département code, number of trigrams of the name):
+    the count is what the similarity needs, computed once here rather than for every
+    candidate of every request."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._version = None
-        self._rows: list[tuple[int, str, int, str]] = []
+        self._rows: list[tuple[int, str, int, str, int]] = []
         self._by_trigram: dict[str, list[int]] = {}
 
     def rows(self, model):
@@ -95,12 +99,13 @@ class _Index:
         return self._rows, self._by_trigram
 
     def _build(self, model, version):
-        rows = list(
-            model.objects.values_list("pk", "search_name", "population", "departement__code")
-        )
+        rows = []
         by_trigram: dict[str, list[int]] = {}
-        for position, row in enumerate(rows):
-            for gram in trigrams(row[1]):
+        communes = model.objects.values_list("pk", "search_name", "population", "departement__code")
+        for position, (pk, name, population, departement) in enumerate(communes):
+            grams = trigrams(name)
+            rows.append((pk, name, population, departement, len(grams)))
+            for gram in grams:
                 by_trigram.setdefault(gram, []).append(position)
         self._rows, self._by_trigram, self._version = rows, by_trigram, version
 
@@ -129,16 +134,16 @@ def nearest(query: str, limit: int = 5) -> list[int]:
             shared[position] = shared.get(position, 0) + 1
     scored = []
     for position, common in shared.items():
-        pk, name, population, departement = rows[position]
+        departement, size = rows[position][3:]
         if parsed.departement and departement != parsed.departement:
             continue
-        similarity = common / (len(wanted) + len(trigrams(name)) - common)
+        similarity = common / (len(wanted) + size - common)
         if similarity >= MIN_TRIGRAM_SIMILARITY:
             scored.append((similarity, position))
     scored.sort(reverse=True)
     ranked = []
     for similarity, position in scored[:SHORTLIST]:
-        pk, name, population, _departement = rows[position]
+        pk, name, population, *_ = rows[position]
         distance = edit_distance(needle, name)
         # A typed prefix of a longer name ("orlean") is closer than its raw distance says.
         if name.startswith(needle):
