@@ -6,6 +6,7 @@ fails ``test_every_route_is_classified``, so the sweep cannot silently miss it.
 
 import uuid
 from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
@@ -487,3 +488,180 @@ def test_registration_and_alerts_explain_an_unknown_commune(db, settings):
     form = AlertForm({"email": "a@example.org", "place": "Bloiss", "radius_km": "10"})
     assert not form.is_valid()
     assert "Vouliez-vous dire Blois (41000)" in str(form.errors["place"])
+
+
+# --- POST: every form a stranger or an owner can send, field by field, as a browser would.
+
+# Keys of rows (categories, labels, sale modes, places, formset rows…) the way an attacker
+# types them: beyond 64 bits (SQLite cannot bind them), negative, not a number, a float,
+# non-ASCII digits; then the usual suspects.
+PK_VALUES = ["99999999999999999999", "-1", "x"]
+POST_VALUES = PK_VALUES + ["\x00", "x" * 5000]
+
+
+class FormsOnPage(HTMLParser):
+    """The POST forms of a page as the browser would send them untouched: text and hidden
+    inputs with their value, checked boxes, selected options, textareas' text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict] = []
+        self._select = self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            if (attrs.get("method") or "get").lower() == "post":
+                self.forms.append({"action": attrs.get("action") or "", "fields": {}, "names": []})
+            else:
+                self.forms.append(None)
+            return
+        if not self.forms or self.forms[-1] is None or not attrs.get("name"):
+            return
+        form, name = self.forms[-1], attrs["name"]
+        if name not in form["names"]:
+            form["names"].append(name)
+        fields = form["fields"]
+        if tag == "input":
+            kind = (attrs.get("type") or "text").lower()
+            if kind in ("submit", "button", "image", "reset", "file"):
+                return
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    fields.setdefault(name, []).append(attrs.get("value") or "on")
+                return
+            fields.setdefault(name, []).append(attrs.get("value") or "")
+        elif tag == "textarea":
+            self._textarea = name
+            fields.setdefault(name, []).append("")
+        elif tag == "select":
+            self._select = {"name": name, "first": None, "chosen": []}
+        elif tag == "option" and self._select is not None:
+            value = attrs.get("value", "")
+            if self._select["first"] is None:
+                self._select["first"] = value
+            if "selected" in attrs:
+                self._select["chosen"].append(value)
+
+    def handle_data(self, data):
+        if self._textarea and self.forms and self.forms[-1] is not None:
+            self.forms[-1]["fields"][self._textarea][-1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select" and self._select is not None and self.forms[-1] is not None:
+            chosen = self._select["chosen"] or [self._select["first"] or ""]
+            self.forms[-1]["fields"][self._select["name"]] = chosen
+            self._select = None
+
+
+def post_forms(page: str, url: str) -> list[tuple[str, dict, list[str]]]:
+    parser = FormsOnPage()
+    parser.feed(page)
+    found = []
+    for form in parser.forms:
+        if form is None:
+            continue
+        data = {k: v for k, v in form["fields"].items() if k != "csrfmiddlewaretoken"}
+        names = [n for n in form["names"] if n != "csrfmiddlewaretoken"]
+        found.append((unescape(form["action"]) or url, data, names))
+    return found
+
+
+def sweep_post(client, url: str, only: set[str] | None = None) -> list[str]:
+    """GET ``url``, then for each of its POST forms, each field in turn given each bad
+    value (alone, and next to the prefilled one); the failures, as readable lines."""
+    page = client.get(url)
+    assert page.status_code == 200, f"GET {url} answered {page.status_code}"
+    failures = []
+    for action, data, names in post_forms(page.content.decode(), url):
+        if only is not None and action not in only:
+            continue
+        for name in names:
+            for value in POST_VALUES:
+                # Next to the prefilled values too, for a field that has several (boxes).
+                several = len(data.get(name, [])) > 1 or name in ("categories", "sale_modes")
+                variants = [[value]] + ([data.get(name, []) + [value]] if several else [])
+                for sent in variants:
+                    response = client.post(action, {**data, name: sent})
+                    if response.status_code >= 500:
+                        failures.append(
+                            f"POST {action} {name}={sent!r:.60} → {response.status_code}"
+                        )
+    return failures
+
+
+@pytest.fixture
+def post_sweep(listings, settings):
+    settings.DEBUG = False
+    settings.TOUTPRES_GEOCODER = {**settings.TOUTPRES_GEOCODER, "BACKEND": "offline"}
+    settings.TOUTPRES_RATE_LIMITS = {
+        "PER_IP_PER_HOUR": 10**9,
+        "PER_EMAIL_PER_HOUR": 10**9,
+        "STEPS_PER_IP_PER_HOUR": 10**9,
+    }
+    return listings
+
+
+def test_no_registration_step_answers_5xx_to_bad_posts(post_sweep):
+    from directory.registration.steps import STEPS
+
+    client = Client(raise_request_exception=False)
+    register = reverse("directory:register")
+    failures = sweep_post(client, register, {register})
+    page = client.get(register).content.decode()
+    data = next(data for action, data, _ in post_forms(page, register) if action == register)
+    response = client.post(
+        register,
+        {
+            **data,
+            "name": "Ferme du Balayage",
+            "kind": "producer",
+            "commune_name": "Blois (41000)",
+            "description": "d",
+            "contact_name": "x",
+            "contact_email": "sweep@example.org",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    draft = Actor.objects.get(registration_token=data["token"][0])
+    for step in STEPS:  # « envoi » last: it sends the draft
+        failures += sweep_post(client, reverse("directory:owner-step", args=[draft.pk, step.slug]))
+    assert not failures, "Registration steps answered 5xx:\n" + "\n".join(failures[:40])
+
+
+def test_no_owner_page_answers_5xx_to_bad_posts(post_sweep, django_user_model):
+    from directory.registration.steps import EDITABLE
+
+    owner = django_user_model.objects.create_user("owner@example.org", "owner@example.org")
+    Actor.objects.filter(pk=post_sweep.pk).update(owner=owner)
+    client = Client(raise_request_exception=False)
+    client.force_login(owner)
+    failures = []
+    for step in EDITABLE:
+        failures += sweep_post(
+            client, reverse("directory:owner-step", args=[post_sweep.pk, step.slug])
+        )
+    failures += sweep_post(client, reverse("directory:owner-home"))
+    market = Actor.objects.get(kind=ActorKind.MARKET)
+    failures += sweep_post(client, reverse("directory:claim", args=[market.slug]))
+    assert not failures, "Owner pages answered 5xx:\n" + "\n".join(failures[:40])
+
+
+def test_no_stranger_form_answers_5xx_to_bad_posts(post_sweep):
+    client = Client(raise_request_exception=False)
+    failures = []
+    for url in (reverse("directory:owner-link"), reverse("directory:alerts")):
+        failures += sweep_post(client, url)
+    # The sign-in and link pages' forms hold tokens: forged ones, field by field.
+    for url, data in (
+        (reverse("directory:owner-login"), {"cle": "x", "next": "/mes-fiches/", "compte": "x"}),
+        (reverse("directory:owner-link"), {"compte": "x", "next": "/mes-fiches/"}),
+    ):
+        for name in data:
+            for value in POST_VALUES:
+                response = client.post(url, {**data, name: value})
+                if response.status_code >= 500:
+                    failures.append(f"POST {url} {name}={value!r:.60} → {response.status_code}")
+    assert not failures, "Stranger forms answered 5xx:\n" + "\n".join(failures[:40])
