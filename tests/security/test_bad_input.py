@@ -14,6 +14,7 @@ from django.contrib.gis.geos import Point
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from directory import views
 from directory.models import Actor, ActorKind, ModerationStatus
 from geodata.models import Commune
 
@@ -93,22 +94,8 @@ PARSED = {
     "apercu",
 }
 
-SEARCH_PARAMS = [
-    "where",
-    "near",
-    "radius",
-    "q",
-    "kind",
-    "category",
-    "label",
-    "mode",
-    "open",
-    "bbox",
-    "departement",
-    "commune",
-    "region",
-    "page",
-]
+# Every parameter the search reads (from the view, so a new one is swept too), and the page.
+SEARCH_PARAMS = [*sorted(views.SEARCH_PARAMS), "page"]
 
 # Every named route of the URLconf, by kind. PUBLIC routes are swept below; the others are
 # listed so that a new route cannot be added without someone deciding where it belongs.
