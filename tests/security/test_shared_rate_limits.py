@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from directory.models import Actor
 from tests.directory.test_registration import identity
+from tests.test_settings import settings_in_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
@@ -120,20 +121,10 @@ def test_limits_hold_across_server_processes(django_db_setup, django_db_blocker,
 
 
 def _settings_of(tmp_path, code: str, **env) -> str:
-    environment = _production_environment(tmp_path, **env)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import django; django.setup(); from django.conf import settings; {code}",
-        ],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
+    """``code``'s output under production settings (no DEBUG), in a fresh process."""
+    return settings_in_subprocess(
+        code, TOUTPRES_VAR_DIR=str(tmp_path / "var"), SECRET_KEY="multi-process-test", **env
     )
-    return out.stdout.strip()
 
 
 def test_production_defaults_to_a_shared_cache_and_redis_when_asked(tmp_path):
