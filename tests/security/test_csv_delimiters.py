@@ -14,11 +14,8 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from directory.models import SearchDay
-from directory.roles import EDITORS
 from tests.security.test_csv_injection import DANGEROUS, NUMBER
 
 pytestmark = pytest.mark.django_db
@@ -109,16 +106,3 @@ def test_open_data_csv_with_every_delimiter_and_it_reloads(settings, tmp_path, l
             f"reloading the export changed {actor.name!r}"
         )
         assert float(row["longitude"]) == pytest.approx(-0.35)
-
-
-def test_staff_figures_with_every_delimiter(client, territories, django_user_model):
-    for payload in PAYLOADS:
-        client.get("/", {"where": "Blois", "q": payload}, HTTP_USER_AGENT="Mozilla/5.0 Test")
-    assert SearchDay.objects.exists(), "the searches were not counted"
-    editor = django_user_model.objects.create_user("redac", "redac@example.org", "pw")
-    editor.groups.add(Group.objects.get(name=EDITORS))
-    client.force_login(editor)
-    for name in ("recherches-produits", "recherches-sans-resultat"):
-        text = client.get(f"/staff/chiffres/{name}.csv").content.decode("utf-8")
-        bad = dangerous_cells(text)
-        assert not bad, f"formula cells in {name}.csv: {bad}"

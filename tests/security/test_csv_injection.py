@@ -151,7 +151,8 @@ def test_import_report_download(client, territories, django_user_model):
 
 
 def test_staff_figures_csv_of_visitors_searches(client, territories, django_user_model):
-    for payload in PAYLOADS:
+    # Plus payloads that hide a formula after a comma, for a spreadsheet splitting on ",".
+    for payload in [*PAYLOADS, "Ferme,=1+1,", "x,=cmd|' /C calc'!A0,"]:
         client.get("/", {"where": "Blois", "q": payload}, HTTP_USER_AGENT="Mozilla/5.0 Test")
     assert SearchDay.objects.exists(), "the searches were not counted"
     editor = django_user_model.objects.create_user("redac", "redac@example.org", "pw")
@@ -161,7 +162,8 @@ def test_staff_figures_csv_of_visitors_searches(client, territories, django_user
         response = client.get(f"/staff/chiffres/{name}.csv")
         assert response.status_code == 200
         text = response.content.decode("utf-8")
-        bad = dangerous_cells(text)
-        assert not bad, f"formula cells in {name}.csv: {bad}"
+        for delimiter in (";", ",", "\t"):
+            bad = dangerous_cells(text, delimiter)
+            assert not bad, f"formula cells in {name}.csv split on {delimiter!r}: {bad}"
     counts = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))[1:]
     assert all(row[-1].isdigit() for row in counts), "counts must stay plain numbers"
