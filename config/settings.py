@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "corsheaders",
     "csp",
     "simple_history",
+    # The task queue (Django 6's tasks API, backported) and its database backend.
+    "django_tasks",
+    "django_tasks_db",
     "geodata",
     "directory",
 ]
@@ -90,8 +93,30 @@ SESAME_MAX_AGE = env.int("LOGIN_LINK_MINUTES", default=60) * 60
 # Signing in spends every link of the account (tokens carry the last login). Mail scanners
 # open links first: the link shows a button, and only pressing it (a POST) signs in.
 SESAME_ONE_TIME = True
-# Link requests look the address up and send after the response (directory/mail.py).
-TOUTPRES_MAIL_IN_BACKGROUND = env.bool("MAIL_IN_BACKGROUND", default=True)
+# Background tasks: every e-mail (directory/mail.py) and the geocoding that can wait
+# (directory/tasks.py) leave the request through a queue kept in the database, run by
+# `manage.py db_worker` (deploy/systemd/toutpres-worker.service). TASKS_BACKEND=immediate
+# runs each task at once, in the request: the tests, or a site without a worker.
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_tasks_backend = env.str("TASKS_BACKEND", default="database")
+if _tasks_backend not in TASK_BACKENDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_tasks_backend!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
+# An e-mail the SMTP server refuses for now (connection refused, 4xx) is tried again after
+# FIRST_DELAY seconds, then twice as long each time up to MAX_DELAY, ATTEMPTS times in all
+# (about two days with these figures); a permanent refusal (5xx) fails at once.
+TOUTPRES_MAIL_RETRY = {
+    "ATTEMPTS": env.int("MAIL_RETRY_ATTEMPTS", default=60),
+    "FIRST_DELAY": env.float("MAIL_RETRY_FIRST_DELAY", default=30.0),
+    "MAX_DELAY": env.float("MAIL_RETRY_MAX_DELAY", default=3600.0),
+}
 LOGIN_URL = "directory:owner-link"
 
 ROOT_URLCONF = "config.urls"
@@ -212,13 +237,20 @@ TOUTPRES_REGION = {
 }
 
 # Geocoding: "offline" (gazetteer only) or "ban" (Base Adresse Nationale via geopy,
-# falling back to the gazetteer when the service fails).
+# falling back to the gazetteer when the service fails). A commune name or postal code is
+# always answered by the gazetteer, without any network call; only street addresses go to
+# the service. After BREAKER_FAILURES failures or time-outs within BREAKER_WINDOW seconds
+# the service is skipped for BREAKER_COOLDOWN seconds (the gazetteer answers), then one
+# request probes it (geodata/geocoding/breaker.py; the state is in the shared cache).
 TOUTPRES_GEOCODER = {
     "BACKEND": env.str("GEOCODER", default="offline"),
     "BAN_DOMAIN": env.str("GEOCODER_BAN_DOMAIN", default="api-adresse.data.gouv.fr"),
     "BAN_SCHEME": env.str("GEOCODER_BAN_SCHEME", default="https"),
-    "TIMEOUT": env.float("GEOCODER_TIMEOUT", default=3.0),
+    "TIMEOUT": env.float("GEOCODER_TIMEOUT", default=1.5),
     "USER_AGENT": env.str("GEOCODER_USER_AGENT", default="tout-pres"),
+    "BREAKER_FAILURES": env.int("GEOCODER_BREAKER_FAILURES", default=5),
+    "BREAKER_WINDOW": env.float("GEOCODER_BREAKER_WINDOW", default=60.0),
+    "BREAKER_COOLDOWN": env.float("GEOCODER_BREAKER_COOLDOWN", default=60.0),
 }
 
 # Tiles: the operator picks a provider whose usage policy allows their traffic.
