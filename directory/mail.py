@@ -1,76 +1,110 @@
-"""E-mail work done after the response, in a small pool of background threads.
+"""Every e-mail the site sends leaves the request through the task queue (settings.TASKS).
 
 Why: an answer that waits for SMTP takes longer when there is something to send, so the
-time a request takes tells whether an address has an account. Work handed to ``later``
-leaves the request at once (after the current transaction commits); the request does the
-same thing whatever the address. Errors are logged, never shown to the visitor.
+time a request takes tells whether an address has an account; and an SMTP server that is
+down must neither fail the request nor lose the message. ``send_email`` turns a rendered
+message into plain data (strings only, never a lazy object nor a model) and enqueues
+``deliver``; the worker (``manage.py db_worker``) sends it through Django's mail backend.
 
-The pool lives in each server process; its threads finish queued work when the process
-exits normally (gunicorn's graceful restarts included). A process killed outright loses
-what was queued: the person asks for a new link. A database-backed task queue can replace
-this module without changing its callers.
+With the database backend the task is a row written in the caller's transaction: a
+request that rolls back sends nothing, and a committed one always has its e-mail queued.
 
-With TOUTPRES_MAIL_IN_BACKGROUND off (the tests), the work runs at once, in the request.
+A temporary SMTP failure (connection refused or cut, time-out, 4xx answer) enqueues the
+same message again, later (TOUTPRES_MAIL_RETRY: doubling delays), with the same
+Message-ID; a permanent one (5xx, or the attempts spent) fails the task: it is logged and
+listed as failed in the administration (Django Tasks DB › Task results).
 """
 
+import datetime
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
+import smtplib
+from email.utils import make_msgid
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.core.mail import EmailMessage
+from django.core.mail.utils import DNS_NAME
+from django.utils import timezone
+from django_tasks import task
 
 logger = logging.getLogger(__name__)
 
-WORKERS = 2
 
-_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-_pending: set = set()
+class DeliveryFailed(Exception):
+    """The SMTP server refused the message for good, or kept failing for too long."""
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="toutpres-mail")
-        return _pool
+def message_data(subject, body, to, headers=None, from_email=None) -> dict:
+    """The message as JSON-safe data: what a task may carry."""
+    headers = {str(k): str(v) for k, v in (headers or {}).items()}
+    # Given once, here: a retried message keeps its Message-ID, so a receiver that got a
+    # copy before the connection broke can tell it is the same one.
+    headers.setdefault("Message-ID", make_msgid(domain=DNS_NAME))
+    return {
+        "subject": str(subject),
+        "body": str(body),
+        "to": [str(address) for address in to],
+        "from_email": str(from_email or settings.DEFAULT_FROM_EMAIL),
+        "headers": headers,
+    }
 
 
-def _run(function, args, kwargs) -> None:
+def send_email(subject, body, to, headers=None, from_email=None):
+    """Queue one plain-text e-mail (see the module's docstring); returns the task result."""
+    return deliver.enqueue(message_data(subject, body, to, headers, from_email))
+
+
+def _temporary(exc: Exception) -> bool:
+    """True if trying again later may succeed: the server is down or said « try later »."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    # Refused or cut connections, time-outs, TLS hiccups, a server that hung up.
+    return isinstance(exc, (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError))
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before attempt ``attempt + 1``: FIRST_DELAY, doubling, at most MAX_DELAY."""
+    config = settings.TOUTPRES_MAIL_RETRY
+    return min(config["MAX_DELAY"], config["FIRST_DELAY"] * 2 ** (attempt - 1))
+
+
+@task()
+def deliver(message: dict, attempt: int = 1) -> dict:
+    """Send one queued e-mail; on a temporary failure queue it again, later."""
+    email = EmailMessage(
+        message["subject"],
+        message["body"],
+        message["from_email"],
+        message["to"],
+        headers=message["headers"],
+    )
     try:
-        function(*args, **kwargs)
-    except Exception:
-        logger.exception("Background e-mail work %s failed", getattr(function, "__name__", ""))
-    finally:
-        # Each job opens its own database connection in this thread: give it back.
-        connections.close_all()
-
-
-def _submit(function, args, kwargs) -> None:
-    future = _executor().submit(_run, function, args, kwargs)
-    with _lock:
-        _pending.add(future)
-    future.add_done_callback(_forget)
-
-
-def _forget(future) -> None:
-    with _lock:
-        _pending.discard(future)
-
-
-def later(function, *args, **kwargs) -> None:
-    """Run ``function(*args, **kwargs)`` outside the request, once the transaction commits."""
-    if not settings.TOUTPRES_MAIL_IN_BACKGROUND:
-        function(*args, **kwargs)
-        return
-    transaction.on_commit(lambda: _submit(function, args, kwargs))
-
-
-def wait_for_pending(timeout: float | None = None) -> bool:
-    """Wait until the queued work is done (tests, commands); False if time ran out."""
-    with _lock:
-        pending = set(_pending)
-    _done, not_done = wait_for(pending, timeout=timeout)
-    return not not_done
+        email.send()
+    except Exception as exc:
+        recipients = ", ".join(message["to"])
+        attempts = settings.TOUTPRES_MAIL_RETRY["ATTEMPTS"]
+        backend = deliver.get_backend()
+        if _temporary(exc) and attempt < attempts and backend.supports_defer:
+            delay = retry_delay(attempt)
+            run_after = timezone.now() + datetime.timedelta(seconds=delay)
+            retry = deliver.using(run_after=run_after).enqueue(message, attempt + 1)
+            logger.warning(
+                "E-mail to %s not sent (attempt %d: %s); trying again in %d s (task %s).",
+                recipients,
+                attempt,
+                exc,
+                delay,
+                retry.id,
+            )
+            return {"sent": False, "attempt": attempt, "retry": str(retry.id)}
+        logger.error(
+            "E-mail to %s « %s » not sent after %d attempt(s): %s",
+            recipients,
+            message["subject"],
+            attempt,
+            exc,
+        )
+        raise DeliveryFailed(f"{recipients}: {exc}") from exc
+    return {"sent": True, "attempt": attempt}

@@ -6,9 +6,10 @@ from config.settings import *  # noqa: F403
 SECURE_SSL_REDIRECT = False
 # Hashing passwords slowly is a production feature, not something to test 200 times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# E-mails handed to directory.mail.later are sent at once, so tests stay deterministic
-# (tests/security/test_signin_links.py turns the background on to prove it).
-TOUTPRES_MAIL_IN_BACKGROUND = False
+# Tasks (e-mails, geocoding) run at once, in the request, so tests stay deterministic and
+# read mail.outbox. Tests of the queue itself (tests/tasks/, test_signin_links.py) switch to
+# the database backend and run the real worker (tests/taskqueue.py).
+TASKS = {"default": {"BACKEND": TASK_BACKENDS["immediate"]}}  # noqa: F405
 # One process per test run: a memory cache, cleared before each test (tests/conftest.py).
 # The shared database cache of production is tested across real processes in
 # tests/security/test_shared_rate_limits.py; CACHE_URL still chooses, for a whole run.

@@ -4,7 +4,6 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -13,7 +12,7 @@ from django.utils import timezone, translation
 
 from geodata.distance import geodesic_km
 
-from .. import clock
+from .. import clock, mail
 from ..models import Actor, Alert, AlertDelivery, ModerationEvent
 from ..models.moderation import Event
 from ..serializers import km
@@ -202,7 +201,7 @@ def _notice(email: str, language: str, template: str, context: dict) -> None:
             f"emails/{template}.txt", {"site_url": settings.TOUTPRES_SITE_URL, **context}
         )
     subject, _sep, body = text.strip().partition("\n")
-    EmailMessage(subject.strip(), body.strip() + "\n", None, [email]).send()
+    mail.send_email(subject.strip(), body.strip() + "\n", [email])
 
 
 def _mail(alert: Alert, template: str, context: dict, one_click: bool = False) -> None:
@@ -222,4 +221,4 @@ def _mail(alert: Alert, template: str, context: dict, one_click: bool = False) -
     if one_click:
         # RFC 8058: mail clients unsubscribe with one POST, no page to visit.
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    EmailMessage(subject.strip(), body.strip() + "\n", None, [alert.email], headers=headers).send()
+    mail.send_email(subject.strip(), body.strip() + "\n", [alert.email], headers=headers)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..mail import later
+from .. import tasks
 from ..models import Alert
 from ..registration.ratelimit import allow_request
 from . import services
@@ -22,15 +22,15 @@ def subscribe(request):
         if not allow_request(request, "alert", data["email"]):
             form.add_error(None, _("Trop de demandes : réessayez dans une heure."))
         else:
-            # Looked up and answered by e-mail after the response, and the same page for
+            # Looked up and answered by e-mail in a background task, and the same page for
             # every address: nobody learns whether it subscribed, nor how often.
-            later(
-                services.subscribe,
+            tasks.subscribe_alert.enqueue(
                 data["email"],
                 data["place"],
-                data["point"],
+                data["point"].x,
+                data["point"].y,
                 data["radius_km"],
-                list(data["categories"]),
+                [category.slug for category in data["categories"]],
                 (get_language() or settings.LANGUAGE_CODE)[:8],
             )
             return render(request, "alerts/sent.html", {"email": data["email"]})

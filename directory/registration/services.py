@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
@@ -26,6 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 from sesame.utils import get_token, get_user
 
+from .. import mail
 from ..models import Actor, ModerationStatus
 from ..models.moderation import Event
 from ..moderation.log import log
@@ -152,7 +152,8 @@ def link_validity() -> str:
 
 
 def send(template: str, to: str, context: dict) -> None:
-    """A French e-mail from templates/emails/<template>.txt (first line: the subject)."""
+    """A French e-mail from templates/emails/<template>.txt (first line: the subject),
+    rendered now and queued (directory.mail)."""
     with translation.override(settings.LANGUAGE_CODE):
         text = render_to_string(
             f"emails/{template}.txt",
@@ -163,7 +164,7 @@ def send(template: str, to: str, context: dict) -> None:
             },
         )
     subject, _, body = text.strip().partition("\n")
-    send_mail(subject.strip(), body.strip() + "\n", None, [to])
+    mail.send_email(subject.strip(), body.strip() + "\n", [to])
 
 
 def remember_draft(request, actor) -> None:
@@ -338,7 +339,7 @@ def send_login_link(user, next_path: str | None = None) -> None:
 
 
 def send_login_link_to(email: str, next_path: str | None = None) -> None:
-    """Behind « Recevoir le lien » (run after the response): a link if this address is an
+    """Behind « Recevoir le lien » (in a task, directory.tasks): a link if this address is an
     owner's (its first account, as registration picks), nothing otherwise."""
     user = get_user_model().objects.filter(email__iexact=email).order_by("pk").first()
     if user is not None:
@@ -346,7 +347,7 @@ def send_login_link_to(email: str, next_path: str | None = None) -> None:
 
 
 def send_fresh_link(pk: int, next_path: str | None = None) -> None:
-    """Behind « Recevoir un nouveau lien » on an expired link's page (after the response)."""
+    """Behind « Recevoir un nouveau lien » on an expired link's page (in a task)."""
     user = get_user_model()._default_manager.filter(pk=pk).first()
     if user is not None:
         send_login_link(user, next_path)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from geodata.geocoding import geocode
 
-from .. import mail
+from .. import tasks
 from ..models import Actor, ActorKind, ChangeRequest, ModerationStatus
 from ..models.moderation import Event
 from ..moderation.duplicates import public_lookalikes
@@ -121,23 +121,32 @@ def _build(step, actor, data=None, files=None):
     return form, formsets
 
 
-def _save_place(request, form, actor) -> bool:
+def _save_place(request, form, actor) -> tuple[bool, str]:
     """Position from typed or dragged coordinates, else geocoded, else the commune's town
-    hall. Returns True when the pin was placed for the owner and needs a look."""
+    hall. Returns (placed, query): placed is True when the pin was placed for the owner and
+    needs a look; query is the address to geocode again in the background when the pin
+    fell back to the town hall (the service was slow or down: the request did not wait)."""
     commune = form.cleaned_data["commune_name"]
     actor.commune = commune
     actor.postal_code = actor.postal_code or (commune.postal_code_list[:1] or [""])[0]
     point = form.cleaned_data.get("point")
-    placed = False
+    placed, query = False, ""
     if point is None or (form.address_changed() and not form.coordinates_changed()):
         result = None
         if actor.address:
-            result = geocode(f"{actor.address}, {actor.postal_code} {commune.name}")
-        point = result.point if result is not None and not result.approximate else commune.center
+            query = f"{actor.address}, {actor.postal_code} {commune.name}"
+            result = geocode(query)
+        if result is not None and not result.approximate:
+            point, query = result.point, ""
+        else:
+            point = commune.center
+            # The service said « this commune only »: asking again will not do better.
+            if result is not None and result.source != "gazetteer":
+                query = ""
         placed = True
     actor.location = point
     actor.location_checked = not placed
-    return placed
+    return placed, query
 
 
 def owner_step(request, pk, step):
@@ -200,7 +209,7 @@ def _save_step(request, actor, step, form, formsets):
             return redirect("directory:owner-step", actor.pk, "envoi")
         services.submit(actor, request.user)
         return redirect("directory:owner-submitted", actor.pk)
-    placed = False
+    placed, refine = False, ""
     request_made = None
     email_changed = (
         form is not None
@@ -211,7 +220,7 @@ def _save_step(request, actor, step, form, formsets):
     if form is not None:
         actor = form.save(commit=False)
         if step.slug == "ou":
-            placed = _save_place(request, form, actor)
+            placed, refine = _save_place(request, form, actor)
     with transaction.atomic():
         if form is not None:
             categories = (
@@ -227,6 +236,8 @@ def _save_step(request, actor, step, form, formsets):
             formset.save()
             if formset.has_changed() and actor.status == ModerationStatus.PUBLISHED:
                 log(actor, Event.LIVE_UPDATE, by=user, details={"fields": [formset.prefix]})
+    if refine:
+        tasks.refine_later(actor, refine)
     if email_changed and allow_request(request, "link", actor.contact_email):
         services.contact_email_changed(actor)
     if request_made:
@@ -406,21 +417,21 @@ def _link_sent(request, email):
 def link_request(request):
     """ "Send me a link": the same answer, and the same work in the request, whether the
     address is an owner's, a staff member's or unknown. Looking the address up and sending
-    happen after the response (directory.mail), so even the time taken tells nothing."""
+    happen in a background task (directory.tasks), so even the time taken tells nothing."""
     asked_next = services.safe_next(request.GET.get("next")) or ""
     if request.method == "POST" and "compte" in request.POST:
         fresh = FreshLinkForm(request.POST)
         if fresh.is_valid():
             pk = fresh.cleaned_data["compte"]
             if allow_request(request, "link", f"account:{pk}"):
-                mail.later(services.send_fresh_link, pk, fresh.cleaned_data["next"] or None)
+                tasks.send_fresh_link.enqueue(pk, fresh.cleaned_data["next"] or None)
             return _link_sent(request, None)
     form = LinkRequestForm(request.POST or None, initial={"next": asked_next})
     if request.method == "POST" and "compte" not in request.POST and form.is_valid():
         email = form.cleaned_data["email"]
         if allow_request(request, "link", email):
             next_path = form.cleaned_data["next"] or asked_next or None
-            mail.later(services.send_login_link_to, email, next_path)
+            tasks.send_login_link.enqueue(email, next_path)
         return _link_sent(request, email)
     return render(request, "owner/link_request.html", {"form": form})
 

@@ -19,6 +19,7 @@ __all__ = [
     "GeocodingError",
     "get_geocoder",
     "geocode",
+    "precise_geocode",
 ]
 
 BACKENDS = ("offline", "ban")
@@ -59,3 +60,13 @@ def geocode(query: str) -> GeocodeResult | None:
     trusted = backend == "offline" or (result is not None and result.source != "gazetteer")
     cache.set(key, result, CACHE_SECONDS if trusted else 300)
     return result
+
+
+def precise_geocode(query: str) -> GeocodeResult | None:
+    """The online service's answer, uncached, for background tasks (directory.tasks):
+    None if it knows no such address; GeocodingError if it failed or is skipped for now
+    (circuit open), so the task can try again later. The gazetteer with GEOCODER=offline."""
+    geocoder = get_geocoder()
+    if isinstance(geocoder, FallbackGeocoder):
+        return geocoder.precise(query)
+    return geocoder.geocode(query)

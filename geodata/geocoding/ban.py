@@ -8,6 +8,7 @@ from geopy.exc import GeocoderTimedOut, GeopyError
 from geopy.geocoders import BANFrance
 
 from ..distance import validate_coordinates
+from . import breaker
 from .base import GeocodeResult, GeocodingError
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ class BANGeocoder:
     source = "ban"
 
     def __init__(
-        self, domain: str, scheme: str = "https", timeout: float = 3.0, user_agent="tout-pres"
+        self, domain: str, scheme: str = "https", timeout: float = 1.5, user_agent="tout-pres"
     ):
         # No retries: geopy's default (2) would triple the wait on a time-out, and the
         # offline fallback answers at once anyway.
@@ -63,16 +64,34 @@ class BANGeocoder:
 
 
 class FallbackGeocoder:
-    """Tries the primary geocoder, then the offline one when it fails or finds nothing."""
+    """The gazetteer for a bare commune or postal code (no network call); else the primary
+    geocoder, guarded by the circuit breaker, then the gazetteer when it fails, is skipped
+    or finds nothing."""
 
     def __init__(self, primary, fallback):
         self.primary = primary
         self.fallback = fallback
 
     def geocode(self, query: str) -> GeocodeResult | None:
+        local = self.fallback.exact(query)
+        if local is not None:
+            return local
         try:
-            result = self.primary.geocode(query)
+            result = self.precise(query)
         except GeocodingError as exc:
-            logger.warning("Geocoder failed, using the gazetteer: %s", exc)
+            logger.warning("Geocoder not used, the gazetteer answers: %s", exc)
             result = None
         return result or self.fallback.geocode(query)
+
+    def precise(self, query: str) -> GeocodeResult | None:
+        """The primary geocoder's answer, through the breaker; GeocodingError if it failed
+        or is skipped for now."""
+        if not breaker.allow():
+            raise GeocodingError("service skipped for now (circuit open)")
+        try:
+            result = self.primary.geocode(query)
+        except GeocodingError:
+            breaker.failed()
+            raise
+        breaker.succeeded()
+        return result

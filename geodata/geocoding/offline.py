@@ -11,7 +11,24 @@ class GazetteerGeocoder:
     source = "gazetteer"
 
     def geocode(self, query: str) -> GeocodeResult | None:
-        commune = self.find_commune(query)
+        return self._result(self.find_commune(query))
+
+    def exact(self, query: str) -> GeocodeResult | None:
+        """The commune if the whole text names one (« Blois », « 41000 », « Tours 37 »,
+        « 45160 Olivet »), else None: a street address is left to the online service."""
+        parsed = parse(query)
+        if not parsed.name and not parsed.postal_code:
+            return None
+        communes = Commune.objects.defer("outline").prefetch_related("postal_codes")
+        if parsed.postal_code:
+            communes = communes.filter(postal_codes__code=parsed.postal_code).distinct()
+        if parsed.departement:
+            communes = communes.filter(departement__code=parsed.departement)
+        if parsed.name:
+            communes = communes.filter(search_name=parsed.name)
+        return self._result(communes.order_by("-population").first())
+
+    def _result(self, commune: Commune | None) -> GeocodeResult | None:
         if commune is None or commune.center is None:
             return None
         center = commune.center

@@ -131,7 +131,17 @@ def test_fallback_to_gazetteer_when_ban_fails_or_finds_nothing(ban, query):
 
 
 def test_fallback_keeps_the_ban_answer_when_it_works(ban):
-    assert FallbackGeocoder(ban, GazetteerGeocoder()).geocode("Orléans").source == "ban"
+    result = FallbackGeocoder(ban, GazetteerGeocoder()).geocode("1 place de l'Étape Orléans")
+    assert result.source == "ban"
+
+
+def test_a_bare_commune_is_answered_by_the_gazetteer_without_the_ban(ban, ban_server):
+    """Only street addresses go to the service: a commune or postal code resolves locally."""
+    before = len(ban_server.requests)
+    for query in ("Orléans", "45000", "45000 Orléans", "Tours 37", "TOURS"):
+        result = FallbackGeocoder(ban, GazetteerGeocoder()).geocode(query)
+        assert result is not None and result.source == "gazetteer", query
+    assert len(ban_server.requests) == before, "a commune name reached the BAN"
 
 
 @pytest.mark.parametrize(

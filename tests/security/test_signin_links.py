@@ -1,5 +1,5 @@
 """E-mailed sign-in links: owners only, short-lived, single-use, built from a validated path,
-sent after the response; a confirm link that signs nobody in; a real sign-out.
+sent from a background task; a confirm link that signs nobody in; a real sign-out.
 
 Every test attacks the site the way a stranger with curl or a browser would: forms posted
 with the fields the page gives (CSRF enforced), links opened from the e-mail's text.
@@ -7,14 +7,12 @@ with the fields the page gives (CSRF enforced), links opened from the e-mail's t
 
 import datetime
 import re
-import threading
 import time
 from html import unescape
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -34,6 +32,7 @@ from tests.emails import (
     sign_in,
     sign_in_links,
 )
+from tests.taskqueue import DATABASE_TASKS, queued_tasks, run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -418,50 +417,31 @@ def test_a_claim_keeps_its_next_through_the_mail(owner, make_actor, client):
 # ---------------------------------------------------------------- point 8: timing
 
 
-class GatedBackend(LocmemBackend):
-    """Holds every e-mail until the test opens the gate, and notes which thread sent it."""
-
-    gate = threading.Event()
-    threads: list[int] = []
-
-    def send_messages(self, messages):
-        GatedBackend.threads.append(threading.get_ident())
-        assert GatedBackend.gate.wait(10), "the gate was never opened"
-        return super().send_messages(messages)
-
-
-@pytest.mark.django_db(transaction=True)
 def test_link_requests_do_the_same_work_for_known_and_unknown_addresses(settings, owner):
-    from directory import mail as mailer
-
-    settings.TOUTPRES_MAIL_IN_BACKGROUND = True
-    settings.EMAIL_BACKEND = "tests.security.test_signin_links.GatedBackend"
-    GatedBackend.gate.clear()
-    GatedBackend.threads.clear()
+    """With the production queue, the request only queues a task (the same row for every
+    address); the lookup and the e-mail happen in the worker."""
+    settings.TASKS = DATABASE_TASKS
     staff = staff_accounts(type(owner))
     work = {}
-    try:
-        for label, email in (
-            ("known", owner.email),
-            ("unknown", "nobody@example.org"),
-            ("staff", staff["superuser"].email),
-        ):
-            client = browser()
-            page = client.get(LINK_REQUEST)
-            with CaptureQueriesContext(connection) as queries:
-                response = press(client, page, None, email=email)
-            assert response.status_code == 200
-            assert not mail.outbox, "the e-mail was sent before the answer"
-            work[label] = (
-                # The statements, not their values (a rate-limit key is a hash of the address).
-                [re.sub(r"'[^']*'|\b\d+\b", "?", q["sql"]) for q in queries.captured_queries],
-                same_page(response, email),
-            )
-        assert work["known"] == work["unknown"] == work["staff"], (
-            "the request does different work for a known, an unknown and a staff address"
+    for label, email in (
+        ("known", owner.email),
+        ("unknown", "nobody@example.org"),
+        ("staff", staff["superuser"].email),
+    ):
+        client = browser()
+        page = client.get(LINK_REQUEST)
+        with CaptureQueriesContext(connection) as queries:
+            response = press(client, page, None, email=email)
+        assert response.status_code == 200
+        assert not mail.outbox, "the e-mail was sent in the request"
+        work[label] = (
+            # The statements, not their values (a rate-limit key is a hash of the address).
+            [re.sub(r"'[^']*'|\b\d+\b", "?", q["sql"]) for q in queries.captured_queries],
+            same_page(response, email),
         )
-    finally:
-        GatedBackend.gate.set()
-        mailer.wait_for_pending(timeout=10)
-    assert [m.to for m in mail.outbox] == [[owner.email]], "the link was not sent afterwards"
-    assert threading.get_ident() not in GatedBackend.threads, "the request thread sent mail"
+    assert work["known"] == work["unknown"] == work["staff"], (
+        "the request does different work for a known, an unknown and a staff address"
+    )
+    assert queued_tasks() == ["directory.tasks.send_login_link"] * 3, queued_tasks()
+    run_worker()
+    assert [m.to for m in mail.outbox] == [[owner.email]], "the worker did not send the link"
