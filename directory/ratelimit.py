@@ -15,6 +15,7 @@ compression, brackets, a port, a zone id) is one client. An address that cannot 
 counts in one shared bucket: limited, never unlimited.
 """
 
+import contextlib
 import hashlib
 import ipaddress
 import math
@@ -132,6 +133,46 @@ def allow(scope: str, key: str, limit: int, window_seconds: int = 3600) -> bool:
         # Another process may add it first: then count on its entry.
         count = 1 if cache.add(name, 1, window_seconds) else cache.incr(name)
     return count <= limit
+
+
+def sliding_allow(
+    scope: str, key: str, limit: int, window_seconds: int, now: float | None = None
+) -> tuple[bool, int]:
+    """Count one request for ``key`` against ``limit`` per sliding window; returns
+    (allowed, seconds to wait when refused).
+
+    The two-window approximation: the current fixed window's count plus the previous
+    window's, weighted by the share of it still inside the sliding window. A client cannot
+    get twice the limit by sending it on both sides of a window boundary, and each client
+    costs two integers in the cache whatever the limit: one ``incr`` (``add`` on the
+    window's first request) and one ``get`` of the previous count, two or three cache
+    operations a request. A refused request is taken back (``decr``): it spends nothing.
+    """
+    if limit <= 0:
+        return True, 0
+    now = time.time() if now is None else now
+    bucket = int(now // window_seconds)
+    name = _name(scope, key, bucket)
+    try:
+        count = cache.incr(name)
+    except ValueError:  # the window's first request; it is the next window's previous
+        count = 1 if cache.add(name, 1, 2 * window_seconds) else cache.incr(name)
+    elapsed = (now % window_seconds) / window_seconds
+    previous = 0
+    if count <= limit:
+        previous = int(cache.get(_name(scope, key, bucket - 1)) or 0)
+        if previous * (1 - elapsed) + count <= limit:
+            return True, 0
+    with contextlib.suppress(ValueError):  # expired in between: nothing to take back
+        cache.decr(name)
+    count -= 1
+    # When the next request would pass, if nothing else is sent meanwhile.
+    if count + 1 <= limit and previous:
+        at = 1 - (limit - count - 1) / previous  # later in this window
+        if at <= 1:
+            return False, max(1, math.ceil((at - elapsed) * window_seconds))
+    later = max(0.0, 1 - (limit - 1) / count) if count else 0.0  # into the next window
+    return False, max(1, math.ceil((1 - elapsed + later) * window_seconds))
 
 
 def retry_after(window_seconds: int) -> int:

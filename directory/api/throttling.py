@@ -19,7 +19,7 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
-from ..ratelimit import allow, client_key, retry_after
+from ..ratelimit import client_key, sliding_allow
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -36,9 +36,10 @@ def throttled_message(rate: str, wait: int) -> str:
 
 
 class WindowRateThrottle(BaseThrottle):
-    """A fixed-window count per client (IPv4 address or IPv6 network); the rate is read
-    on each request rather
-    than at import, so tests and operators can change it."""
+    """A sliding-window count per client (IPv4 address or IPv6 network), two integers in
+    the shared cache whatever the limit (directory.ratelimit.sliding_allow), where DRF's
+    SimpleRateThrottle stores and re-pickles each client's whole request history; the rate
+    is read on each request rather than at import, so tests and operators can change it."""
 
     scope = ""
 
@@ -51,13 +52,16 @@ class WindowRateThrottle(BaseThrottle):
     def allow_request(self, request, view):
         self.rate = self.get_rate()
         limit, self.window = parse_rate(self.rate)
-        if allow("throttle:" + self.scope, self.get_ident(request), limit, self.window):
+        allowed, self.retry = sliding_allow(
+            "throttle:" + self.scope, self.get_ident(request), limit, self.window
+        )
+        if allowed:
             return True
         request.throttled_rate = self.rate  # for the 429's message (api.base.exception_handler)
         return False
 
     def wait(self):
-        return retry_after(self.window)
+        return self.retry
 
 
 class ApiRateThrottle(WindowRateThrottle):
