@@ -1,6 +1,17 @@
 """Counting as it happens: one daily row per thing counted, incremented in the database.
-Nothing identifying is written: no IP address, user agent, cookie or typed address."""
+Nothing identifying is written: no IP address, user agent, cookie or typed address.
 
+Page views, one per public HTML page served, are counted in the shared cache first (an
+atomic ``incr`` per day, page and counter) and flushed into PageViewDay in batches
+(flush_page_views: the ``flush_page_views`` command on a timer, the first page view every
+PAGE_VIEWS_FLUSH_SECONDS, and the staff figures before they are read), so a page view
+costs a cache increment, not a database write."""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,8 +41,81 @@ def today():
     return timezone.localtime(clock.now()).date()
 
 
+# Counts wait in the cache at most this long; flush_page_views reads back as many days.
+PENDING_DAYS = 7
+FLUSH_LOCK = "pageviews:flushing"
+FLUSH_DUE = "pageviews:flush-due"
+
+
+def _pending_key(day: datetime.date, page: str, field: str) -> str:
+    return f"pageviews:{day.isoformat()}:{page}:{field}"
+
+
+def _cache_incr(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:  # the day's first view of this page (another process may add it first)
+        if not cache.add(key, 1, (PENDING_DAYS + 1) * 86400):
+            cache.incr(key)
+
+
 def record_page_view(page: str, entry: bool) -> None:
-    bump(PageViewDay, {"day": today(), "page": page}, views=1, entries=int(entry))
+    """One page view, counted in the shared cache; flushed into PageViewDay later."""
+    day = today()
+    _cache_incr(_pending_key(day, page, "views"))
+    if entry:
+        _cache_incr(_pending_key(day, page, "entries"))
+    every = getattr(settings, "TOUTPRES_PAGE_VIEWS_FLUSH_SECONDS", 60)
+    if every > 0 and cache.add(FLUSH_DUE, 1, every):  # one request per period flushes
+        flush_page_views()
+
+
+def page_names() -> list[str]:
+    from .middleware import PAGES
+
+    return sorted({*PAGES.values(), "autre"})
+
+
+def flush_page_views() -> int:
+    """Moves the page views counted in the cache into PageViewDay; returns how many.
+
+    One process at a time (a cache lock). For each counter, the count read is subtracted
+    from the cache atomically (``decr``) before it is added to the table, so views counted
+    meanwhile stay in the cache for the next flush: none lost, none counted twice. If the
+    table write fails, the count is given back to the cache.
+    """
+    if not cache.add(FLUSH_LOCK, 1, 300):
+        return 0  # another process is flushing
+    moved = 0
+    try:
+        last = today()
+        days = [last - datetime.timedelta(days=n) for n in range(PENDING_DAYS)]
+        fields = ("views", "entries")
+        keys = {
+            (day, page): {field: _pending_key(day, page, field) for field in fields}
+            for day in days
+            for page in page_names()
+        }
+        pending = cache.get_many([key for names in keys.values() for key in names.values()])
+        for (day, page), names in keys.items():
+            counts = {field: int(pending.get(names[field]) or 0) for field in fields}
+            if not any(counts.values()):
+                continue
+            taken = {}
+            try:
+                for field, count in counts.items():
+                    if count:
+                        cache.decr(names[field], count)
+                        taken[field] = count
+                bump(PageViewDay, {"day": day, "page": page}, **counts)
+                moved += counts["views"]
+            except Exception:  # noqa: BLE001 - given back: the next flush retries
+                for field, count in taken.items():
+                    cache.incr(names[field], count)
+                logging.getLogger(__name__).exception("page views of %s %s not flushed", day, page)
+    finally:
+        cache.delete(FLUSH_LOCK)
+    return moved
 
 
 def record_search(place: str, product: str, found: int) -> None:

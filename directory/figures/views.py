@@ -10,6 +10,7 @@ from ..roles import staff_permission_required
 from ..spreadsheet import Writer
 from . import queries
 from .charts import bar_chart
+from .counting import flush_page_views
 from .period import Period, PeriodForm
 
 figures_required = staff_permission_required("directory.view_figures")
@@ -141,6 +142,7 @@ def datasets(period: Period) -> dict:
 
 @figures_required
 def figures(request):
+    flush_page_views()  # the page views still counted in the cache, before they are read
     form, period = _period(request)
     latest = queries.listings_now()["day"]
     if latest is None or latest < queries.today():
@@ -197,6 +199,7 @@ def figures(request):
 
 @figures_required
 def figures_csv(request, name):
+    flush_page_views()
     form, period = _period(request)
     chosen = datasets(period).get(name)
     if chosen is None:
