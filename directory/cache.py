@@ -7,9 +7,13 @@ same counts, so production defaults to the database cache (no extra service) or 
 """
 
 import base64
+import logging
 import pickle
+import time
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.db import connections, models, router, transaction
 from django.utils.timezone import now
 
@@ -73,3 +77,89 @@ def create_cache_tables(using="default", verbosity=0, **kwargs):
     from django.core.management import call_command
 
     call_command("createcachetable", database=using, verbosity=0)
+
+
+log = logging.getLogger(__name__)
+
+# INCRBY only if the key exists, in one step: Django's EXISTS-then-INCR could revive a key
+# that expired in between as a counter that never expires.
+_INCR_IF_EXISTS = """
+if redis.call('exists', KEYS[1]) == 1 then return redis.call('incrby', KEYS[1], ARGV[1]) end
+return false
+"""
+
+
+class RedisCache(DjangoRedisCache):
+    """Django's Redis cache, which keeps the site answering while Redis is away.
+
+    An unreachable Redis makes Django's backend raise on every call: every page would be a
+    500. Here a failed call is logged and answered as a miss (``get``: the default; ``add``,
+    ``set``, ``delete``: False; ``incr``: the delta, so a rate limit counts each attempt as
+    the window's first and lets it through). Then Redis is not asked again for
+    ``retry_seconds`` (2 s), so a dead server costs one connection timeout, not one per call.
+    The site stays up for visitors, without rate limits and cached pages for that time;
+    the health check reports the cache as down (that is what monitoring should page on).
+    """
+
+    retry_seconds = 2.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._down_until = 0.0
+
+    def _guard(self, name, fallback, call, *args, **kwargs):
+        if time.monotonic() < self._down_until:
+            return fallback
+        from redis.exceptions import RedisError
+
+        try:
+            return call(*args, **kwargs)
+        except RedisError as error:
+            log.warning("Redis cache unavailable (%s): %s", name, error)
+            self._down_until = time.monotonic() + self.retry_seconds
+            return fallback
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guard("add", False, super().add, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._guard("get", default, super().get, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guard("set", None, super().set, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guard("touch", False, super().touch, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._guard("delete", False, super().delete, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._guard("get_many", {}, super().get_many, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._guard("has_key", False, super().has_key, key, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guard("set_many", list(data), super().set_many, data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._guard("delete_many", None, super().delete_many, keys, version)
+
+    def clear(self):
+        return self._guard("clear", False, super().clear)
+
+    def incr(self, key, delta=1, version=None):
+        """Atomic: INCRBY on an existing key, ValueError on a missing one (as Django's)."""
+        key = self.make_and_validate_key(key, version=version)
+
+        def call():
+            value = self._cache.get_client(key, write=True).eval(_INCR_IF_EXISTS, 1, key, delta)
+            if value is None:
+                raise ValueError(f"Key '{key}' not found")
+            return value
+
+        return self._guard("incr", delta, call)
+
+    def decr(self, key, delta=1, version=None):
+        return self.incr(key, -delta, version)

@@ -135,7 +135,7 @@ def test_production_defaults_to_a_shared_cache_and_redis_when_asked(tmp_path):
     assert _settings_of(tmp_path, backend, DEBUG="1").endswith("LocMemCache")
     assert (
         _settings_of(tmp_path, backend, CACHE_URL="redis://127.0.0.1:6379/1")
-        == "django.core.cache.backends.redis.RedisCache"
+        == "directory.cache.RedisCache"
     )
 
 

@@ -123,8 +123,13 @@ def sql(port, query, dbname="postgres"):
         connection.close()
 
 
-def migrated_database(name: str, tmp_path) -> str:
-    """A new database ``name`` on the test command's primary, migrated; its URL."""
+_migrated = {}
+
+
+def migrated_database(tmp_path, name: str = "stack_app") -> str:
+    """A database on the test command's primary, made and migrated once per test run."""
+    if name in _migrated:
+        return _migrated[name]
     port = required_env("TOUTPRES_TEST_PRIMARY_PORT")
     sql(port, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     sql(port, f"CREATE DATABASE {name} OWNER toutpres")
@@ -136,4 +141,5 @@ def migrated_database(name: str, tmp_path) -> str:
         env=production_env(tmp_path, DATABASE_URL=url),
         check=True,
     )
+    _migrated[name] = url
     return url

@@ -25,7 +25,7 @@ from tests.stack.processes import (
     sql,
 )
 
-DB = "stack_replica"
+DB = "stack_app"  # tests.stack.processes.migrated_database
 
 
 def _sql(port, query, dbname="postgres"):
@@ -99,7 +99,7 @@ class Replica:
 def replica(tmp_path_factory):
     replica = Replica()
     # A database of our own on the primary, migrated; the replica receives it as it is made.
-    migrated_database(DB, tmp_path_factory.mktemp("migrate"))
+    migrated_database(tmp_path_factory.mktemp("migrate"), DB)
     _wait(
         lambda: replica.sql("SELECT count(*) FROM django_migrations")[0][0] > 0,
         "the migrated database on the replica",
