@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Public reads on the read replica, when there is one (directory.dbrouter).
+    "directory.dbrouter.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every response (directory.csp; embeds: directory.framing).
@@ -156,6 +158,23 @@ if DATABASES["default"]["ENGINE"].endswith("spatialite"):
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
 SPATIALITE_LIBRARY_PATH = env.str("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
+# A streaming read replica of the PostGIS primary (docs/operators.md, « Passer à plusieurs
+# serveurs »): public reads go to it, writes, signed-in users and recent writers to the
+# primary, and reads fall back to the primary when it is down or lags (directory.dbrouter).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    # A replica that does not answer must not hold a request for long.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # Test runs that set it read the test database through the alias (no copy).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASE_ROUTERS = ["directory.dbrouter.PrimaryReplicaRouter"]
+TOUTPRES_REPLICA = {
+    "MAX_LAG": env.float("DATABASE_REPLICA_MAX_LAG", default=10.0),
+    "CHECK_SECONDS": env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0),
+    "STICKY_SECONDS": env.int("DATABASE_REPLICA_STICKY_SECONDS", default=60),
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # gis.W001: Debian 12 ships GDAL 3.6, which cannot block file/network access from
 # spatial references. We never hand user-supplied files or SRS strings to GDAL (imports
@@ -315,6 +334,15 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     CACHES["default"]["BACKEND"] = "directory.cache.DatabaseCache"
     # Culling (past MAX_ENTRIES) would drop live counters: keep room for many clients.
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Atomic incr, and a Redis that goes away is a cache miss, not a 500 (directory.cache).
+    CACHES["default"]["BACKEND"] = "directory.cache.RedisCache"
+    _redis_options = CACHES["default"].setdefault("OPTIONS", {})
+    _redis_options.setdefault("socket_connect_timeout", 0.5)
+    _redis_options.setdefault("socket_timeout", 0.5)
+# Sessions in the database by default; "django.contrib.sessions.backends.cache" keeps them
+# in the shared cache only (lost if Redis restarts), "…cached_db" in both.
+SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
 
 # Public API v1 (docs/api.md): read-only, anonymous, rate limited per client address.
 # Partner list imports (docs/imports.md): the largest file staff may upload.
