@@ -62,6 +62,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with hashed names and precompressed copies when gunicorn is reached
+    # without nginx, and /favicon.ico (WHITENOISE_ROOT): answered before Django, never a 404.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database outage answers 503 with Retry-After, never a bare 500 (directory.outage).
+    "directory.outage.DatabaseOutageMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     # Before CommonMiddleware, which may answer first (redirects), per django-cors-headers.
     "corsheaders.middleware.CorsMiddleware",
@@ -158,6 +163,13 @@ if DATABASES["default"]["ENGINE"].endswith("spatialite"):
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
 SPATIALITE_LIBRARY_PATH = env.str("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
+# Persistent connections: a request reuses its process's connection (no connect per request)
+# after checking it still works, so a restarted PostgreSQL costs no failed request once back.
+# SQLite opens a file, which costs nothing: 0 (a new one per request) is its default.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "DB_CONN_MAX_AGE", default=0 if DATABASES["default"]["ENGINE"].endswith("spatialite") else 60
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A streaming read replica of the PostGIS primary (docs/operators.md, « Passer à plusieurs
 # serveurs »): public reads go to it, writes, signed-in users and recent writers to the
 # primary, and reads fall back to the primary when it is down or lags (directory.dbrouter).
@@ -203,6 +215,18 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Production (DEBUG off): collectstatic writes every file under a name carrying its content
+# hash, with gzip and brotli copies, so nginx and whitenoise let browsers keep them a year.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Files browsers ask for at the site's root (/favicon.ico), served by whitenoise (and nginx).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # E-mail: console locally, SMTP via EMAIL_URL in production.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
@@ -221,6 +245,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tout Près <ne-pas-r
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers and monitors probe the app servers over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^sante/$", r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
@@ -300,6 +326,8 @@ TOUTPRES_SECURITY_POLICY_URL = env.str("SECURITY_POLICY_URL", default="")
 TOUTPRES_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # A shared mailbox told of every new listing, change and request ("" = nobody).
 TOUTPRES_MODERATION_EMAIL = env.str("MODERATION_EMAIL", default="")
+# A database outage answers 503 with this Retry-After (seconds), never a bare 500.
+TOUTPRES_OUTAGE_RETRY_AFTER = env.int("OUTAGE_RETRY_AFTER", default=5)
 # Registrations and link requests per hour; 0 switches a limit off.
 TOUTPRES_RATE_LIMITS = {
     "PER_IP_PER_HOUR": env.int("RATE_LIMIT_PER_IP", default=20),

@@ -9,6 +9,7 @@ from django.contrib.sitemaps import views as sitemaps
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from directory.health import health
 from directory.security_txt import security_txt
 from directory.sitemaps import SITEMAPS
 
@@ -19,6 +20,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path(".well-known/security.txt", security_txt, name="security-txt"),
+    # Health check for load balancers and monitors (database, cache, migrations).
+    path("sante/", health, name="health"),
+    path("healthz", health, name="healthz"),
     path("sitemap.xml", sitemaps.index, {"sitemaps": SITEMAPS}, name="sitemap-index"),
     path(
         "sitemap-<section>.xml",
@@ -39,5 +43,7 @@ urlpatterns = [
     ),
     path("", include("directory.urls")),
 ]
+# A database outage raised outside a view is a 503 too, not a 500 (directory.outage).
+handler500 = "directory.outage.server_error"
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -15,3 +15,13 @@ TASKS = {"default": {"BACKEND": TASK_BACKENDS["immediate"]}}  # noqa: F405
 # tests/security/test_shared_rate_limits.py; CACHE_URL still chooses, for a whole run.
 if not env.str("CACHE_URL", default=""):  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Templates name static files that the test run never collects: plain names, no manifest
+# (the hashed names of production are tested against the real stack in tests/stack).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Whitenoise reads STATIC_ROOT when a client starts: an empty folder of the test run's own
+# (the live server serves the files from their apps), rather than var/static or a warning.
+STATIC_ROOT = VAR_DIR / "test-static"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

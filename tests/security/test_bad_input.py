@@ -181,6 +181,9 @@ PUBLIC = {
     "api-docs": {"params": ["format"]},
     "set_language": {"params": ["next", "language"]},
     "security-txt": {"params": []},
+    # The health check reads no parameter; it answers 200 or 503, never 500.
+    "health": {"params": ["format"]},
+    "healthz": {"params": ["format"]},
 }
 # POST-only actions (a GET is a 405 or a redirect: swept once each with the bad values as
 # path parts where they have some), and pages for staff only.

@@ -342,6 +342,8 @@ NOT_PUBLIC = {
     "alertes/<uuid:token>/confirmer/": "an alert's own page (its token)",
     "alertes/<uuid:token>/desabonner/": "an alert's own page (its token)",
     "alertes/<uuid:token>/reabonner/": "an alert's own page (its token)",
+    "sante/": "health check (database, cache, migrations: no listing)",
+    "healthz": "health check (database, cache, migrations: no listing)",
 }
 
 
