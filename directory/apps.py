@@ -33,3 +33,8 @@ class DirectoryConfig(AppConfig):
 
         # Town halls and outlines moved: the public pins of home-based producers follow.
         territories_imported.connect(refresh_after_territories, dispatch_uid="directory.pins")
+
+        from . import dataversion
+
+        # Writes that change public output bump the data version (map tiles, figures).
+        dataversion.connect()

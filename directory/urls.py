@@ -110,4 +110,6 @@ urlpatterns = [
     path("api/v1/departements/", api_places.DepartementList.as_view(), name="api-departements"),
     path("api/v1/articles/", api_articles.ArticleList.as_view(), name="api-articles"),
     path("api/v1/layer/", layer.layer, name="api-layer"),
+    # The map's tiles (directory.layer): fixed URLs that shared caches and CDNs can keep.
+    path("api/v1/layer/<int:z>/<int:x>/<int:y>.geojson", layer.tile, name="api-layer-tile"),
 ]

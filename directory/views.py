@@ -12,8 +12,10 @@ from django.utils.translation import gettext
 from geodata.gazetteer import locate
 from geodata.models import Commune
 
+from . import dataversion
 from .editorial.views import cards
 from .figures.counting import record_search
+from .layer import tile_degrees
 from .markers import legend, map_styles
 from .models import Actor, ActorKind, Article, DistributionLink, ModerationStatus
 from .search import Search, SearchForm, load_page
@@ -91,10 +93,7 @@ def home(request, fixed=None, title=None, template="directory/home.html", embed=
     if search and search.point is None and search.has_territory():
         context["map_config"]["bounds"] = territory_bounds(search)
     if not searching:
-        published = Actor.objects.published()
-        counts = dict(
-            published.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n")
-        )
+        counts = dataversion.cached("home-kinds", counts_by_kind)
         context.update(
             kinds=[(kind, counts.get(kind.value, 0)) for kind in ActorKind],
             total=sum(counts.values()),
@@ -102,6 +101,12 @@ def home(request, fixed=None, title=None, template="directory/home.html", embed=
             home_articles=home_articles() if not (fixed or embed) else [],
         )
     return render(request, template, context)
+
+
+def counts_by_kind() -> dict:
+    """{kind: published actors}: the home page's figures (cached per data version)."""
+    published = Actor.objects.published()
+    return dict(published.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
 
 
 def place_suggestions(request, form) -> list[tuple[str, str]]:
@@ -172,6 +177,12 @@ def map_config(search, fixed=None) -> dict:
         "placesUrl": reverse("directory:site-places"),
         "departementsUrl": reverse("directory:site-departements"),
         "layerUrl": reverse("directory:api-layer"),
+        # Tiles: {z}/{x}/{y} replaced by the script; the version makes the URL cacheable.
+        "layerTileUrl": reverse(
+            "directory:api-layer-tile", kwargs={"z": 0, "x": 0, "y": 0}
+        ).replace("/0/0/0.", "/{z}/{x}/{y}."),
+        "layerVersion": dataversion.current(),
+        "layerTileDegrees": tile_degrees(0),
         "fixed": fixed or {},
         "search": {
             "point": [search.point.y, search.point.x] if search and search.point else None,

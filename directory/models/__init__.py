@@ -5,6 +5,7 @@ from .editorial import Article, ArticleImage, ArticleKind, ArticleState, Article
 from .embed import EmbedView
 from .figures import ListingCountDay, PageViewDay, SearchDay
 from .imports import ImportRecord, ImportRun, ImportSource, RecordAction, RunStatus
+from .layer import DataVersion, LayerCell
 from .links import DistributionLink
 from .market import MarketAuthorisation
 from .moderation import ChangeRequest, Claim, Event, ModerationEvent, RequestStatus
@@ -39,7 +40,9 @@ __all__ = [
     "Event",
     "ModerationEvent",
     "RequestStatus",
+    "DataVersion",
     "DistributionLink",
+    "LayerCell",
     "Label",
     "MarketAuthorisation",
     "ModerationStatus",

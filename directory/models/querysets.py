@@ -10,6 +10,7 @@ from django.db.models.functions import Greatest, Round
 from geodata.distance import bbox_around, validate_coordinates, validate_radius_km
 from geodata.spatial import Latitude, Longitude, bbox_prefilter
 
+from ..dataversion import bump
 from .choices import ModerationStatus
 from .position import SOURCE_FIELDS, public_location_sql, set_public_locations
 
@@ -130,8 +131,12 @@ class ActorQuerySet(models.QuerySet):
             public_location__equals=F("expected")
         )
 
+    # Every bulk write also bumps the data version (directory.dataversion): signals do not
+    # see them, and the map's tiles and the home page's figures are cached under it.
+
     def update(self, **kwargs):
         """``QuerySet.update()`` that refreshes the public position of the rows it moves."""
+        bump(self.db)
         if not (SOURCE_FIELDS & kwargs.keys()) or PUBLIC in kwargs:
             return super().update(**kwargs)
         with transaction.atomic(using=self.db):
@@ -147,6 +152,7 @@ class ActorQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         """``bulk_create()`` with the public positions computed first (one query)."""
         objs = list(objs)
+        bump(self.db)
         set_public_locations(objs)
         update_fields = kwargs.get("update_fields")
         if update_fields and SOURCE_FIELDS & set(update_fields):
@@ -158,9 +164,17 @@ class ActorQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, *args, **kwargs):
         """``bulk_update()`` that writes the public position along with a changed position."""
         objs = list(objs)
+        bump(self.db)
         if SOURCE_FIELDS & set(fields) and PUBLIC not in fields:
             set_public_locations(objs)
             fields = [*fields, PUBLIC]
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     bulk_update.alters_data = True
+
+    def delete(self):
+        bump(self.db)
+        return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True

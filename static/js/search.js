@@ -159,32 +159,45 @@ if (window.L) {
     map.setView(config.center, config.zoom);
   }
 
-  // Everything else in view, loaded per viewport: clusters when zoomed out, small markers
-  // when zoomed in. Same filters as the search; the page's results stay on top.
+  // Everything else in view, loaded as tiles (directory/layer.py): clusters when zoomed
+  // out, small markers when zoomed in. Same filters as the search; the page's results stay
+  // on top. Tile URLs repeat across visitors and carry the data version, so browsers and
+  // shared caches keep them; each actor or cluster belongs to exactly one tile, so the
+  // tiles in view are merged by showing them side by side.
   const context = L.layerGroup().addTo(map);
   map.createPane("context").style.zIndex = 390;  // under the results (overlay pane, 400)
+  const filters = new URLSearchParams();
+  for (const name of ["q", "kind", "category", "label", "mode", "open", "departement", "commune", "region"]) {
+    for (const value of config.fixed[name] || params.getAll(name)) filters.append(name, value);
+  }
+  let version = config.layerVersion;
+  const shown = new Map(); // tile URL → its layer group, for the tiles in view
   let pending;
-  async function loadLayer() {
-    pending?.abort();
-    pending = new AbortController();
+
+  function tileUrl(z, x, y) {
+    const query = new URLSearchParams(filters);
+    query.set("v", version);
+    return `${config.layerTileUrl.replace("{z}", z).replace("{x}", x).replace("{y}", y)}?${query}`;
+  }
+
+  function tilesInView() {
+    const z = map.getZoom();
+    const size = config.layerTileDegrees / 2 ** z;
+    const across = Math.ceil(360 / size), up = Math.ceil(180 / size);
     const b = map.getBounds();
-    const query = new URLSearchParams();
-    for (const name of ["q", "kind", "category", "label", "mode", "open", "departement", "commune", "region"]) {
-      for (const value of config.fixed[name] || params.getAll(name)) query.append(name, value);
-    }
-    query.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(4)).join(","));
-    query.set("zoom", map.getZoom());
-    let data;
-    try {
-      const response = await fetch(`${config.layerUrl}?${query}`, { signal: pending.signal });
-      if (response.status === 429) announce(config.messages.mapThrottled);
-      if (!response.ok) return;
-      data = await response.json();
-    } catch {
-      return;  // aborted by a newer move
-    }
-    context.clearLayers();
-    for (const feature of data.features) {
+    const clamp = (v, n) => Math.min(n - 1, Math.max(0, v));
+    const x0 = clamp(Math.floor((b.getWest() + 180) / size), across);
+    const x1 = clamp(Math.floor((b.getEast() + 180) / size), across);
+    const y0 = clamp(Math.floor((b.getSouth() + 90) / size), up);
+    const y1 = clamp(Math.floor((b.getNorth() + 90) / size), up);
+    const urls = [];
+    for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) urls.push(tileUrl(z, x, y));
+    return urls;
+  }
+
+  function draw(features) {
+    const group = L.layerGroup();
+    for (const feature of features) {
       const [lon, lat] = feature.geometry.coordinates;
       const p = feature.properties;
       if (p.cluster) {
@@ -193,15 +206,44 @@ if (window.L) {
           icon: L.divIcon({ className: "cluster", html: text(String(p.count)), iconSize: [size, size] }),
           keyboard: false,
           pane: "context",
-        }).on("click", () => map.setView([lat, lon], Math.min(map.getZoom() + 2, 18))).addTo(context);
+        }).on("click", () => map.setView([lat, lon], Math.min(map.getZoom() + 2, 18))).addTo(group);
       } else if (!markers.has(String(p.id))) {
         const link = document.createElement("a");
         link.href = p.url;
         link.textContent = p.name;
         L.circleMarker([lat, lon], { radius: 5, weight: 1, color: "#fff", fillColor: (KINDS[p.kind] || {}).colour || "#333", fillOpacity: 0.6, pane: "context" })
-          .bindPopup(link).addTo(context);
+          .bindPopup(link).addTo(group);
       }
     }
+    return group;
+  }
+
+  async function loadLayer() {
+    pending?.abort();
+    const controller = (pending = new AbortController());
+    const wanted = tilesInView();
+    for (const [url, group] of shown) {
+      if (!wanted.includes(url)) {
+        context.removeLayer(group);
+        shown.delete(url);
+      }
+    }
+    await Promise.all(wanted.filter((url) => !shown.has(url)).map(async (url) => {
+      let data;
+      try {
+        const response = await fetch(url, { signal: controller.signal });
+        if (response.status === 429) announce(config.messages.mapThrottled);
+        if (!response.ok) return;
+        // A newer version than the page's: later tiles ask for it (new, cacheable URLs).
+        version = response.headers.get("X-Data-Version") || version;
+        data = await response.json();
+      } catch {
+        return;  // aborted by a newer move
+      }
+      if (controller.signal.aborted || shown.has(url)) return;
+      const group = draw(data.features).addTo(context);
+      shown.set(url, group);
+    }));
   }
 
   // Keep the view in the URL; offer to search the area once the map moved. The handler is

@@ -175,6 +175,11 @@ PUBLIC = {
         "base": {"bbox": "1.2,47.5,1.5,47.7", "zoom": "12"},
         "full": {"bbox", "zoom", "q"},
     },
+    "directory:api-layer-tile": {
+        "params": SEARCH_PARAMS + ["v"],
+        "kwargs": "tile",
+        "full": {"q", "open", "v"},
+    },
     "sitemap-index": {"params": ["p"]},
     "django.contrib.sitemaps.views.sitemap": {"params": ["p"], "kwargs": "section"},
     "api-schema": {"params": ["format", "lang"]},
@@ -283,6 +288,9 @@ def path_variants(name: str, kind: str | None, listing) -> list[str]:
         return [
             reverse(name, args=[listing.pk, step]) for step in ("qui", "quoi", "inconnu", "x" * 300)
         ] + [reverse(name, args=[2**63, "qui"])]
+    if kind == "tile":  # z/x/y: a tile of the region, then out-of-range ones
+        tiles = [(8, 64, 48), (0, 0, 0), (21, 0, 0), (8, 10**6, 0), (8, 0, 2**63), (99, 2**31, 1)]
+        return [reverse(name, args=t) for t in tiles]
     if kind == "section":
         return [reverse(name, args=[s]) for s in ("actors", "inconnu", "x" * 300)]
     raise AssertionError(kind)

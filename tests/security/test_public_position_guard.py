@@ -252,6 +252,17 @@ def public_requests(world):
     for zoom in range(0, 21):
         for bbox in (world.bbox(), world.bbox(pad=0.01), "-5,41,10,51.5"):
             out.append(("api/v1/layer/", "/api/v1/layer/", {"bbox": bbox, "zoom": zoom}, None))
+    # The map's tiles: the tiles holding the house and the pin, at every zoom, with a filter
+    # (aggregated on the fly) and without (precomputed cells).
+    from directory.layer import tile_of
+
+    tile_route = "api/v1/layer/<int:z>/<int:x>/<int:y>.geojson"
+    for zoom in range(0, 21):
+        for lat, lon in {world.house, world.pin}:
+            x, y = tile_of(lon, lat, zoom)
+            for params in ({}, {"q": "chèvre"}, {"kind": world.actor.kind}):
+                path = f"/api/v1/layer/{zoom}/{x}/{y}.geojson"
+                out.append((tile_route, path, params, None))
     simple = {
         "": "/",
         "acteurs/<slug:slug>/": f"/acteurs/{slug}/",

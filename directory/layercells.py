@@ -1,0 +1,109 @@
+"""Precomputed clusters of the unfiltered map layer: ``LayerCell`` rows per zoom, kind and
+grid cell, rebuilt when the data version moved.
+
+One pass over the published actors fills the finest zoom; each coarser zoom is summed from
+the one below (cells nest: a cell of zoom z holds four of zoom z + 1), so a rebuild reads
+the actor table once, whatever the number of zooms. The rebuild happens on the first
+cluster request after a write (many writes, one rebuild), under a row lock: concurrent
+requests wait for it rather than read half-built cells.
+"""
+
+from django.db import connections, router, transaction
+from django.db.models import Count, IntegerField, Sum
+from django.db.models.functions import Cast, Floor
+
+from geodata.spatial import Latitude, Longitude
+
+from . import dataversion
+from .models import Actor, DataVersion, LayerCell
+
+CELLS = "cells"
+# The layer's grid (directory.layer): a tile is CELLS_PER_TILE × CELLS_PER_TILE cells.
+CELLS_PER_TILE = 8
+# Clusters are served below this zoom (markers from it on, when there are not too many).
+CLUSTER_BELOW_ZOOM = 11
+FINEST = CLUSTER_BELOW_ZOOM - 1
+
+
+def cell_degrees(zoom: int) -> float:
+    """Width and height of a cell at ``zoom``: 64 px of a 256 px map tile."""
+    return 90 / 2**zoom
+
+
+def cell_expressions(zoom: int):
+    """SQL: the cell of each actor's public pin at ``zoom`` (offset so indexes are ≥ 0)."""
+    size = cell_degrees(zoom)
+    cx = Cast(Floor((Longitude("public_location") + 180.0) / size), IntegerField())
+    cy = Cast(Floor((Latitude("public_location") + 90.0) / size), IntegerField())
+    return cx, cy
+
+
+def ensure_fresh(version: int) -> None:
+    """Rebuild the cells unless they already reflect data ``version``."""
+    if dataversion.current(CELLS, default=-1) == version:
+        return
+    rebuild()
+
+
+def rebuild() -> int:
+    """Recompute every cell from the published actors; returns the version they reflect."""
+    using = router.db_for_write(LayerCell)
+    connection = connections[using]
+    q = connection.ops.quote_name
+    table = q(LayerCell._meta.db_table)
+    columns = ", ".join(
+        q(c) for c in ("zoom", "kind", "cx", "cy", "tx", "ty", "count", "sum_lon", "sum_lat")
+    )
+    with transaction.atomic(using=using):
+        DataVersion.objects.using(using).get_or_create(pk=CELLS, defaults={"value": -1})
+        # The lock: one rebuild at a time, the others wait and then find the cells fresh.
+        locked = DataVersion.objects.using(using).select_for_update().get(pk=CELLS)
+        target = dataversion.current()
+        if locked.value == target:
+            return target
+        cx, cy = cell_expressions(FINEST)
+        finest = (
+            Actor.objects.using(using)
+            .published()
+            .annotate(cx=cx, cy=cy)
+            .values("kind", "cx", "cy")
+            .annotate(
+                n=Count("pk"),
+                sx=Sum(Longitude("public_location")),
+                sy=Sum(Latitude("public_location")),
+            )
+            .order_by()
+        )
+        sql, params = finest.query.sql_with_params()
+        n = CELLS_PER_TILE
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (quoted identifier)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT %s, kind, cx, cy, cx / {n}, cy / {n}, "  # noqa: S608
+                f"n, sx, sy FROM ({sql}) finest",
+                [FINEST, *params],
+            )
+            for zoom in range(FINEST - 1, -1, -1):
+                # Integer division of non-negative indexes: the parent cell.
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT %s, kind, cx / 2, cy / 2, "  # noqa: S608
+                    f"cx / {2 * n}, cy / {2 * n}, SUM({q('count')}), SUM(sum_lon), SUM(sum_lat) "
+                    f"FROM {table} WHERE zoom = %s GROUP BY kind, cx / 2, cy / 2",
+                    [zoom, zoom + 1],
+                )
+        dataversion.set_value(CELLS, target, using=using)
+    return target
+
+
+def tile_clusters(zoom: int, x: int, y: int, kinds=()) -> list[tuple[int, int, int, float, float]]:
+    """(cx, cy, count, mean lon, mean lat) of the cells in tile ``zoom/x/y``, all kinds or
+    ``kinds`` only."""
+    rows = LayerCell.objects.filter(zoom=zoom, tx=x, ty=y)
+    if kinds:
+        rows = rows.filter(kind__in=kinds)
+    rows = (
+        rows.values("cx", "cy")
+        .annotate(n=Sum("count"), sx=Sum("sum_lon"), sy=Sum("sum_lat"))
+        .order_by("cx", "cy")
+    )
+    return [(r["cx"], r["cy"], r["n"], r["sx"] / r["n"], r["sy"] / r["n"]) for r in rows]
