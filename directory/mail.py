@@ -108,3 +108,35 @@ def deliver(message: dict, attempt: int = 1) -> dict:
         )
         raise DeliveryFailed(f"{recipients}: {exc}") from exc
     return {"sent": True, "attempt": attempt}
+
+
+def _results():
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=f"{__name__}.deliver")
+
+
+def undelivered(limit: int = 50) -> list[dict]:
+    """The e-mails that failed for good, newest first, for the moderation desk: recipient,
+    subject, when and why (never the body: a sign-in link is a credential)."""
+    rows = _results().filter(status="FAILED").order_by("-finished_at")[:limit]
+    found = []
+    for row in rows:
+        args = (row.args_kwargs or {}).get("args") or [{}]
+        message = args[0] if isinstance(args[0], dict) else {}
+        lines = (row.traceback or "").strip().splitlines()
+        found.append(
+            {
+                "id": row.id,
+                "to": ", ".join(message.get("to") or []),
+                "subject": message.get("subject", ""),
+                "at": row.finished_at,
+                "error": lines[-1] if lines else row.exception_class_path,
+            }
+        )
+    return found
+
+
+def waiting() -> int:
+    """E-mails queued and not sent yet (retries of a failing SMTP server included)."""
+    return _results().filter(status="READY").count()

@@ -15,7 +15,10 @@ def queued_tasks(status="READY") -> list[str]:
 
 
 def run_worker(**options) -> None:
-    """Run the real worker (``manage.py db_worker``) until the queue has nothing ready."""
+    """Run the real worker (``manage.py db_worker``) until the queue has nothing ready.
+
+    The worker commits and checks its connection as in production: tests that call it
+    need ``django_db(transaction=True)`` (PostgreSQL drops a test transaction otherwise)."""
     call_command(
         "db_worker",
         batch=True,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from .. import mail
 from ..models import Actor, ModerationStatus
 from ..models.moderation import ChangeRequest, Claim, ModerationEvent
 from ..roles import staff_permission_required
@@ -81,6 +82,9 @@ def queue(request):
             .select_related("import_source")
             .order_by("source_dropped_at", "pk")[:200],
             "events": ModerationEvent.objects.select_related("by")[:30],
+            # The task queue's e-mails that failed for good, and those still waiting.
+            "undelivered": mail.undelivered(),
+            "mail_waiting": mail.waiting(),
         },
     )
 

@@ -417,6 +417,7 @@ def test_a_claim_keeps_its_next_through_the_mail(owner, make_actor, client):
 # ---------------------------------------------------------------- point 8: timing
 
 
+@pytest.mark.django_db(transaction=True)  # the worker commits, as in production
 def test_link_requests_do_the_same_work_for_known_and_unknown_addresses(settings, owner):
     """With the production queue, the request only queues a task (the same row for every
     address); the lookup and the e-mail happen in the worker."""
