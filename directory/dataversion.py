@@ -64,14 +64,6 @@ def cached(name: str, compute, timeout: int = 86_400):
     return cache.get_or_set(f"{name}:v{current()}", compute, timeout)
 
 
-def set_value(name: str, value: int, using: str | None = None) -> None:
-    """Record ``value`` for counter ``name`` (the cells' version)."""
-    model = _model()
-    using = using or router.db_for_write(model)
-    if not model.objects.using(using).filter(pk=name).update(value=value):
-        model.objects.using(using).update_or_create(pk=name, defaults={"value": value})
-
-
 def _on_write(sender, using=None, **kwargs):
     bump(using)
 

@@ -34,8 +34,7 @@ from .layercells import (
     CLUSTER_BELOW_ZOOM,
     cell_degrees,
     cell_expressions,
-    ensure_fresh,
-    tile_clusters,
+    clusters,
 )
 from .models import Actor
 from .schedule import paris_now
@@ -65,7 +64,7 @@ def _y():
     return Latitude("public_location")
 
 
-def clusters(queryset, zoom: int) -> list[dict]:
+def viewport_clusters(queryset, zoom: int) -> list[dict]:
     """Counts per grid cell, computed in the database, placed at the mean of their points."""
     cell = 360 / (2**zoom) / VIEWPORT_CELLS_PER_TILE
     rows = (
@@ -134,7 +133,7 @@ def layer(request):
         if len(ids) <= MAX_MARKERS:
             features = markers(Actor.objects.filter(pk__in=ids).order_by("pk"))
     if features is None:
-        features = clusters(queryset, zoom)
+        features = viewport_clusters(queryset, zoom)
     payload = json.dumps(
         {"type": "FeatureCollection", "features": features},
         ensure_ascii=False,
@@ -267,10 +266,9 @@ def tile_features(search, zoom: int, x: int, y: int, version: int) -> list[dict]
         if len(rows) <= MAX_MARKERS:
             return [marker_feature(row) for row in rows]
     elif kinds_only:
-        ensure_fresh(version)
         return [
             cluster_feature(n, lon, lat)
-            for _, _, n, lon, lat in tile_clusters(zoom, x, y, search.kinds)
+            for _, _, n, lon, lat in clusters(version, zoom, x, y, search.kinds)
         ]
     rows = (
         in_tile(search.filtered())

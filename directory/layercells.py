@@ -5,8 +5,11 @@ One pass over the published actors fills the finest zoom; each coarser zoom is s
 the one below (cells nest: a cell of zoom z holds four of zoom z + 1), so a rebuild reads
 the actor table once, whatever the number of zooms. The rebuild happens on the first
 cluster request after a write (many writes, one rebuild), under a row lock: concurrent
-requests wait for it rather than read half-built cells.
+requests wait for it rather than read half-built cells (and, within one process, a
+thread lock keeps SQLite's shared-cache test database from refusing a read during it).
 """
+
+import threading
 
 from django.db import connections, router, transaction
 from django.db.models import Count, IntegerField, Sum
@@ -15,9 +18,8 @@ from django.db.models.functions import Cast, Floor
 from geodata.spatial import Latitude, Longitude
 
 from . import dataversion
-from .models import Actor, DataVersion, LayerCell
+from .models import Actor, LayerCell, LayerState
 
-CELLS = "cells"
 # The layer's grid (directory.layer): a tile is CELLS_PER_TILE × CELLS_PER_TILE cells.
 CELLS_PER_TILE = 8
 # Clusters are served below this zoom (markers from it on, when there are not too many).
@@ -38,15 +40,30 @@ def cell_expressions(zoom: int):
     return cx, cy
 
 
-def ensure_fresh(version: int) -> None:
-    """Rebuild the cells unless they already reflect data ``version``."""
-    if dataversion.current(CELLS, default=-1) == version:
-        return
-    rebuild()
+_lock = threading.Lock()
+
+
+def cells_version() -> int:
+    version = LayerState.objects.values_list("version", flat=True).first()
+    return -1 if version is None else version
+
+
+def clusters(version: int, zoom: int, x: int, y: int, kinds=()):
+    """The cells of tile ``zoom/x/y`` (see tile_clusters), rebuilt first unless they
+    reflect data ``version``."""
+    with _lock:
+        if cells_version() != version:
+            _rebuild()
+        return tile_clusters(zoom, x, y, kinds)
 
 
 def rebuild() -> int:
     """Recompute every cell from the published actors; returns the version they reflect."""
+    with _lock:
+        return _rebuild()
+
+
+def _rebuild() -> int:
     using = router.db_for_write(LayerCell)
     connection = connections[using]
     q = connection.ops.quote_name
@@ -55,11 +72,11 @@ def rebuild() -> int:
         q(c) for c in ("zoom", "kind", "cx", "cy", "tx", "ty", "count", "sum_lon", "sum_lat")
     )
     with transaction.atomic(using=using):
-        DataVersion.objects.using(using).get_or_create(pk=CELLS, defaults={"value": -1})
+        state = LayerState.objects.using(using).first() or LayerState.objects.using(using).create()
         # The lock: one rebuild at a time, the others wait and then find the cells fresh.
-        locked = DataVersion.objects.using(using).select_for_update().get(pk=CELLS)
+        state = LayerState.objects.using(using).select_for_update().get(pk=state.pk)
         target = dataversion.current()
-        if locked.value == target:
+        if state.version == target:
             return target
         cx, cy = cell_expressions(FINEST)
         finest = (
@@ -91,7 +108,8 @@ def rebuild() -> int:
                     f"FROM {table} WHERE zoom = %s GROUP BY kind, cx / 2, cy / 2",
                     [zoom, zoom + 1],
                 )
-        dataversion.set_value(CELLS, target, using=using)
+        state.version = target
+        state.save(update_fields=["version"])
     return target
 
 

@@ -5,7 +5,7 @@ from .editorial import Article, ArticleImage, ArticleKind, ArticleState, Article
 from .embed import EmbedView
 from .figures import ListingCountDay, PageViewDay, SearchDay
 from .imports import ImportRecord, ImportRun, ImportSource, RecordAction, RunStatus
-from .layer import DataVersion, LayerCell
+from .layer import DataVersion, LayerCell, LayerState
 from .links import DistributionLink
 from .market import MarketAuthorisation
 from .moderation import ChangeRequest, Claim, Event, ModerationEvent, RequestStatus
@@ -43,6 +43,7 @@ __all__ = [
     "DataVersion",
     "DistributionLink",
     "LayerCell",
+    "LayerState",
     "Label",
     "MarketAuthorisation",
     "ModerationStatus",

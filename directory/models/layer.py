@@ -10,13 +10,25 @@ from django.db import models
 
 
 class DataVersion(models.Model):
-    """A named counter: ``data`` (bumped by writes), ``cells`` (what LayerCell reflects)."""
+    """A named counter: ``data``, bumped by writes."""
 
     name = models.CharField(primary_key=True, max_length=20)
     value = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.name}={self.value}"
+
+
+class LayerState(models.Model):
+    """The data version the LayerCell rows reflect (one row; locked while they are rebuilt).
+
+    Apart from DataVersion so that a rebuild never writes to the table every request reads.
+    """
+
+    version = models.BigIntegerField(default=-1)
+
+    def __str__(self):
+        return f"cells of version {self.version}"
 
 
 class LayerCell(models.Model):

@@ -163,3 +163,28 @@ def test_around_me_granted(browser, live_server, directory):
     page.wait_for_url("**near=47.862**")
     assert result_names(page)[0] == "Rucher d'Olivet"
     context.close()
+
+
+def test_the_map_loads_tiles_with_clusters_then_markers_on_zoom_and_pan(
+    page, live_server, directory
+):
+    tiles = []
+    page.on(
+        "request",
+        lambda r: tiles.append(r.url) if "/api/v1/layer/" in r.url else None,
+    )
+    page.goto(live_server.url + "/?map=8/47.8/1.8")
+    clusters = page.locator(".leaflet-marker-icon.cluster")
+    expect(clusters.first).to_be_visible()
+    counts = [int(t) for t in clusters.all_inner_texts()]
+    assert sum(counts) == 4, f"clusters {counts} do not add up to the 4 listings"
+    assert tiles and all(re.search(r"/api/v1/layer/8/\d+/\d+\.geojson\?v=\d+", u) for u in tiles)
+    # Zoomed in: one small marker per listing in view, none twice across tile edges.
+    page.evaluate("window.toutPresMap.setView([47.86, 1.89], 13)")
+    dots = page.locator(".leaflet-context-pane path.leaflet-interactive")
+    expect(dots).to_have_count(3)
+    expect(clusters).to_have_count(0)
+    # Panned to the fourth: it appears, the others leave with their tiles.
+    page.evaluate("window.toutPresMap.setView([47.70, 1.70], 13)")
+    expect(dots).to_have_count(1)
+    assert page.console_errors == []
