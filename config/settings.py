@@ -227,6 +227,36 @@ STORAGES = {
 }
 # Files browsers ask for at the site's root (/favicon.ico), served by whitenoise (and nginx).
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+# Media (photos, article images) on S3-compatible object storage with MEDIA_STORAGE=s3, so
+# that several app servers share them (django-storages; docs/operators.md, « Passer à
+# plusieurs serveurs »). The bucket is public-read; partner lists (IMPORT_DIR) never go there.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")
+if MEDIA_STORAGE == "s3":
+    _s3_endpoint = env.str("S3_ENDPOINT_URL", default="").rstrip("/")
+    _s3_bucket = env.str("S3_BUCKET")
+    _s3_domain = env.str("S3_CUSTOM_DOMAIN", default="")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _s3_bucket,
+            "endpoint_url": _s3_endpoint or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "custom_domain": _s3_domain or None,
+            "url_protocol": env.str("S3_URL_PROTOCOL", default="https:"),
+            # Plain, cacheable URLs of a public bucket; random names are never overwritten.
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    # Photo URLs (and the CSP's img-src) point at the bucket.
+    MEDIA_URL = (
+        f"{env.str('S3_URL_PROTOCOL', default='https:')}//{_s3_domain}/"
+        if _s3_domain
+        else f"{_s3_endpoint}/{_s3_bucket}/"
+    )
 
 # E-mail: console locally, SMTP via EMAIL_URL in production.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
