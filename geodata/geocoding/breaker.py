@@ -21,6 +21,11 @@ OPEN_UNTIL = PREFIX + "open-until"
 PROBE = PREFIX + "probe"
 
 
+def now() -> float:
+    """Wall-clock seconds, shared by every server (the tests move it on)."""
+    return time.time()
+
+
 def _config():
     config = settings.TOUTPRES_GEOCODER
     return (
@@ -36,7 +41,7 @@ def allow() -> bool:
     open_until = cache.get(OPEN_UNTIL)
     if open_until is None:
         return True
-    if time.time() < open_until:
+    if now() < open_until:
         return False
     # Half-open: one probe at a time, for as long as a call may take.
     _threshold, _window, _cooldown, timeout = _config()
@@ -75,14 +80,14 @@ def failed() -> None:
 
 def _open(cooldown: float) -> None:
     # Kept past the cool-down (so the next call knows to probe), until a probe succeeds.
-    cache.set(OPEN_UNTIL, time.time() + cooldown, timeout=None)
+    cache.set(OPEN_UNTIL, now() + cooldown, timeout=None)
     cache.delete_many([FAILURES, PROBE])
 
 
 def is_open() -> bool:
     """True while calls are skipped (for the health page and the tests)."""
     open_until = cache.get(OPEN_UNTIL)
-    return open_until is not None and time.time() < open_until
+    return open_until is not None and now() < open_until
 
 
 def reset() -> None:
