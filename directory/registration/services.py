@@ -270,20 +270,23 @@ def start_registration(request, form) -> tuple[Actor, bool]:
     actor.owner = owner
     actor.registration_token = token
     try:
+        # The draft and its e-mail (a row of the task queue) in one transaction: a database
+        # outage between the two (a 503) leaves neither, and the browser's replay of the
+        # same form (same token) makes both; once committed, a replay finds the draft.
         with transaction.atomic():
             actor.save()
+            if owner is not None:
+                resume = link(owner, reverse("directory:owner-edit", args=[actor.pk]))
+                send("registration_started", owner.email, {"actor": actor, "link": resume})
+            else:
+                send(
+                    "registration_started",
+                    actor.contact_email,
+                    {"actor": actor, "link": draft_link(actor), "confirming": True},
+                )
     except IntegrityError:
         return Actor.objects.get(registration_token=token), False
     remember_draft(request, actor)
-    if owner is not None:
-        resume = link(owner, reverse("directory:owner-edit", args=[actor.pk]))
-        send("registration_started", owner.email, {"actor": actor, "link": resume})
-    else:
-        send(
-            "registration_started",
-            actor.contact_email,
-            {"actor": actor, "link": draft_link(actor), "confirming": True},
-        )
     return actor, True
 
 
@@ -291,9 +294,11 @@ def new_token() -> uuid.UUID:
     return uuid.uuid4()
 
 
+@transaction.atomic
 def submit(actor: Actor, user) -> None:
     """The registrant sends the listing: to the queue if their e-mail is confirmed, else
-    once they follow the link e-mailed now."""
+    once they follow the link e-mailed now. One transaction: sent with its event and its
+    e-mail, or not at all (a replay after a 503 then sends it)."""
     actor.consent_at = actor.consent_at or timezone.now()
     actor.submitted_at = timezone.now()
     actor.save(update_fields=["consent_at", "submitted_at", "updated_at"])

@@ -198,8 +198,11 @@ def owner_step(request, pk, step):
 
 
 def _save_step(request, actor, step, form, formsets):
-    # Geocoding and e-mail happen outside the transaction: on SQLite a transaction holds
-    # the only write lock, and a slow network call must not make every other writer wait.
+    # Geocoding happens before the transaction: on SQLite a transaction holds the only write
+    # lock, and a slow network call must not make every other writer wait. Everything the
+    # step writes, its e-mails and tasks included (rows of the task queue), is then one
+    # transaction: a step cut by a database outage (a 503) leaves nothing behind, and the
+    # browser's replay of the same form does the whole step, once.
     user = request.user if request.user.is_authenticated else None
     if step.slug == "envoi":
         if missing(actor):
@@ -236,12 +239,13 @@ def _save_step(request, actor, step, form, formsets):
             formset.save()
             if formset.has_changed() and actor.status == ModerationStatus.PUBLISHED:
                 log(actor, Event.LIVE_UPDATE, by=user, details={"fields": [formset.prefix]})
-    if refine:
-        tasks.refine_later(actor, refine)
-    if email_changed and allow_request(request, "link", actor.contact_email):
-        services.contact_email_changed(actor)
+        if refine:
+            tasks.refine_later(actor, refine)
+        if email_changed and allow_request(request, "link", actor.contact_email):
+            services.contact_email_changed(actor)
+        if request_made:
+            services.notify_moderators(actor, change=True)
     if request_made:
-        services.notify_moderators(actor, change=True)
         messages.info(
             request,
             _(
