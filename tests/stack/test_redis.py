@@ -43,10 +43,10 @@ def _servers(tmp_path, redis_url, database, count=2, **extra):
     return processes
 
 
-@pytest.fixture
-def servers(tmp_path, database):
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, database):
     redis_url = required_env("TOUTPRES_TEST_REDIS_URL")
-    processes = _servers(tmp_path, redis_url, database)
+    processes = _servers(tmp_path_factory.mktemp("servers"), redis_url, database)
     yield processes
     for process in processes:
         process.close()
