@@ -56,4 +56,16 @@ def check_geocoder(app_configs, **kwargs):
         ]
     if not config.get("TIMEOUT") or config["TIMEOUT"] <= 0:
         return [Error("GEOCODER_TIMEOUT must be a positive number of seconds.", id="geodata.E005")]
+    if (
+        config.get("BREAKER_FAILURES", 5) < 1
+        or config.get("BREAKER_WINDOW", 60) <= 0
+        or config.get("BREAKER_COOLDOWN", 60) <= 0
+    ):
+        return [
+            Error(
+                "GEOCODER_BREAKER_FAILURES must be at least 1, GEOCODER_BREAKER_WINDOW and "
+                "GEOCODER_BREAKER_COOLDOWN positive numbers of seconds.",
+                id="geodata.E006",
+            )
+        ]
     return []

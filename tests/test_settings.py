@@ -125,3 +125,21 @@ def test_geocoder_check():
         assert [e.id for e in check_geocoder(None)] == ["geodata.E004"]
     with override_settings(TOUTPRES_GEOCODER={"BACKEND": "ban", "TIMEOUT": 0}):
         assert [e.id for e in check_geocoder(None)] == ["geodata.E005"]
+    for broken in ({"BREAKER_FAILURES": 0}, {"BREAKER_COOLDOWN": 0}, {"BREAKER_WINDOW": -1}):
+        with override_settings(TOUTPRES_GEOCODER={"BACKEND": "ban", "TIMEOUT": 1.5, **broken}):
+            assert [e.id for e in check_geocoder(None)] == ["geodata.E006"], broken
+
+
+def test_production_queues_tasks_in_the_database_and_immediate_is_an_opt_in(tmp_path):
+    backend = "print(settings.TASKS['default']['BACKEND'])"
+    assert settings_in_subprocess(backend, TOUTPRES_VAR_DIR=str(tmp_path)) == (
+        "django_tasks_db.DatabaseBackend"
+    ), "production must not send e-mails inside requests"
+    immediate = settings_in_subprocess(
+        backend, TOUTPRES_VAR_DIR=str(tmp_path), TASKS_BACKEND="immediate"
+    )
+    assert immediate == "django_tasks.backends.immediate.ImmediateBackend"
+    timeout = settings_in_subprocess(
+        "print(settings.TOUTPRES_GEOCODER['TIMEOUT'])", TOUTPRES_VAR_DIR=str(tmp_path)
+    )
+    assert timeout == "1.5", "the geocoder's default time-out is the short one"
