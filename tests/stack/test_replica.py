@@ -77,6 +77,12 @@ class Replica:
     def stop(self):
         self.ctl("-m", "fast", "-w", "stop")
 
+    def wait_streaming(self):
+        _wait(
+            lambda: self.sql("SELECT status FROM pg_stat_wal_receiver") == [("streaming",)],
+            "the replica to stream from the primary",
+        )
+
     def start(self):
         sockets = os.path.dirname(self.data)
         self.ctl(
@@ -89,10 +95,7 @@ class Replica:
             "-o",
             f"-p {self.port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off",
         )
-        _wait(
-            lambda: self.sql("SELECT status FROM pg_stat_wal_receiver") == [("streaming",)],
-            "the restarted replica to stream again",
-        )
+        self.wait_streaming()
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +118,8 @@ def _url(port):
 @pytest.fixture
 def app(replica, tmp_path):
     """A Django process on the primary with the replica, checking the replica every time."""
+    # Other stack tests restart the primary: the replica reconnects within seconds.
+    replica.wait_streaming()
     process = DjangoProcess(
         production_env(
             tmp_path,
