@@ -32,6 +32,7 @@ from .api.throttling import SiteRateThrottle, throttle
 from .layercells import (
     CELLS_PER_TILE,
     CLUSTER_BELOW_ZOOM,
+    FINEST,
     cell_degrees,
     cell_expressions,
     clusters,
@@ -228,8 +229,8 @@ def tile_key(version: int, zoom: int, x: int, y: int, filters: str, bucket: str)
 
 
 def tile_features(search, zoom: int, x: int, y: int, version: int) -> list[dict]:
-    """Clusters or markers of one tile: precomputed cells when only kinds filter, else an
-    aggregation of the filtered actors of this tile only."""
+    """Clusters or markers of one tile: precomputed cells when only kinds filter (up to
+    zoom FINEST), else an aggregation of the filtered actors of this tile only."""
     size = tile_degrees(zoom)
     west, south = x * size - 180, y * size - 90
     # A hair wider than the tile for the index, then the cell indexes decide exactly.
@@ -265,7 +266,7 @@ def tile_features(search, zoom: int, x: int, y: int, version: int) -> list[dict]
         )
         if len(rows) <= MAX_MARKERS:
             return [marker_feature(row) for row in rows]
-    elif kinds_only:
+    elif kinds_only and zoom <= FINEST:
         return [
             cluster_feature(n, lon, lat)
             for _, _, n, lon, lat in clusters(version, zoom, x, y, search.kinds)
