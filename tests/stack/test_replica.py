@@ -239,6 +239,14 @@ def test_reads_fall_back_to_the_primary_when_the_replica_is_down_and_come_back(r
             "the replica stopped under a trusted check: the request failed instead of "
             "reading the primary"
         )
+        # The same through the API (DRF hands database errors on to Django).
+        assert (
+            app.run(
+                "import time; dbrouter._health.update(checked=time.monotonic(), usable=True); "
+                f"result = Client().get('/api/v1/actors/{known}/').status_code"
+            )
+            == 200
+        ), "the API failed with the replica gone instead of reading the primary"
         assert (
             app.run(
                 "settings.TOUTPRES_REPLICA['CHECK_SECONDS'] = 0; result = dbrouter.replica_usable()"
