@@ -6,13 +6,14 @@ table. Writes bump it once per transaction, after commit (``transaction.on_commi
 reader that sees the new number also sees the new rows, and a rolled-back write bumps
 nothing. What bumps it: saves and deletions of actors and of what public filters read
 (schedules, distribution links, taxonomy), the actors' many-to-many changes, the actor
-queryset's update/bulk_create/bulk_update/delete, territory imports. Commands that write
+queryset's update/bulk_create/bulk_update/delete, territory imports; not the writes about
+a listing the public neither saw nor sees (a registration's steps). Commands that write
 with raw SQL call ``bump()`` themselves.
 """
 
 from django.db import connections, router, transaction
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 
 DATA = "data"
 
@@ -64,12 +65,47 @@ def cached(name: str, compute, timeout: int = 86_400):
     return cache.get_or_set(f"{name}:v{current()}", compute, timeout)
 
 
+def _public(actor) -> bool:
+    """Whether the public may see this actor (True when its status was not loaded)."""
+    from .models import ModerationStatus
+
+    status = actor.__dict__.get("status")
+    return status is None or status == ModerationStatus.PUBLISHED
+
+
+def _remember(sender, instance, **kwargs):
+    # post_init: what the public saw of this actor before any change made to it here.
+    instance._was_public = _public(instance)
+
+
+def _on_actor(sender, instance, using=None, created=False, **kwargs):
+    # A listing the public never saw and still does not see (a registration's steps, a
+    # pending edit) changes nothing public: registrations do not rebuild the map's cells.
+    public = _public(instance)
+    if public or (not created and getattr(instance, "_was_public", True)):
+        bump(using)
+    instance._was_public = public
+
+
+def _on_related(sender, instance, using=None, **kwargs):
+    from .models import Actor, DistributionLink
+
+    ids = [instance.actor_id]
+    if isinstance(instance, DistributionLink):
+        ids.append(instance.place_id)
+    if Actor.objects.using(using).filter(pk__in=ids).published().exists() or not all(ids):
+        bump(using)
+
+
 def _on_write(sender, using=None, **kwargs):
     bump(using)
 
 
-def _on_m2m(sender, action, using=None, **kwargs):
-    if action in ("post_add", "post_remove", "post_clear"):
+def _on_m2m(sender, instance, action, using=None, **kwargs):
+    from .models import Actor
+
+    changed = action in ("post_add", "post_remove", "post_clear")
+    if changed and (not isinstance(instance, Actor) or _public(instance)):
         bump(using)
 
 
@@ -100,10 +136,18 @@ def connect() -> None:
 
     from .models import Actor
 
+    post_init.connect(_remember, sender=Actor, dispatch_uid="dataversion.actor.init")
     for model in watched_models():
         uid = f"dataversion.{model._meta.label_lower}"
-        post_save.connect(_on_write, sender=model, dispatch_uid=uid + ".save")
-        post_delete.connect(_on_write, sender=model, dispatch_uid=uid + ".delete")
+        receiver = (
+            _on_actor
+            if model is Actor
+            else _on_related
+            if any(f.name == "actor" for f in model._meta.concrete_fields)
+            else _on_write
+        )
+        post_save.connect(receiver, sender=model, dispatch_uid=uid + ".save")
+        post_delete.connect(receiver, sender=model, dispatch_uid=uid + ".delete")
     for field in ("categories", "labels", "sale_modes"):
         through = getattr(Actor, field).through
         m2m_changed.connect(_on_m2m, sender=through, dispatch_uid=f"dataversion.{field}")

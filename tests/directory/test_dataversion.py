@@ -56,14 +56,19 @@ def test_every_kind_of_public_write_bumps_the_version(bumps, actor, make_actor):
     writes = {
         "create": lambda: make_actor(lat=47.2, lon=1.2),
         "save": save,
-        "moderation status": lambda: Actor.objects.filter(pk=actor.pk).update(
-            status=ModerationStatus.PENDING
-        ),
         "queryset update of the position": lambda: Actor.objects.filter(pk=actor.pk).update(
             location=Point(1.51, 47.51, srid=4326)
         ),
         "bulk_create": lambda: Actor.objects.bulk_create(
-            [Actor(name="En masse", slug="en-masse", kind="producer", location=Point(1, 47))]
+            [
+                Actor(
+                    name="En masse",
+                    slug="en-masse",
+                    kind="producer",
+                    status=ModerationStatus.PUBLISHED,
+                    location=Point(1, 47),
+                )
+            ]
         ),
         "bulk_update": lambda: Actor.objects.bulk_update([actor], ["name"]),
         "categories add": lambda: actor.categories.add(cheese),
@@ -83,6 +88,9 @@ def test_every_kind_of_public_write_bumps_the_version(bumps, actor, make_actor):
         ),
         "distribution link": lambda: DistributionLink.objects.create(actor=actor, place=market),
         "category renamed": lambda: Category.objects.filter(pk=cheese.pk).update(name="Fromages"),
+        "moderation status": lambda: Actor.objects.filter(pk=actor.pk).update(
+            status=ModerationStatus.PENDING
+        ),
         "territories imported": lambda: territories_imported.send(sender=None, communes=[]),
         "delete": lambda: Actor.objects.get(slug="en-masse").delete(),
         "queryset delete": lambda: Actor.objects.filter(pk=market.pk).delete(),
@@ -151,3 +159,40 @@ def test_home_figures_come_from_the_cache_until_the_version_moves(
     with django_capture_on_commit_callbacks(execute=True):
         make_actor(lat=47.6, lon=1.6)
     assert counting_queries(), "a write must refresh the figures"
+
+
+def test_a_registration_the_public_does_not_see_bumps_nothing_until_published(bumps, make_actor):
+    """A registration's steps write a pending listing many times: the map's cells must not
+    be rebuilt for each."""
+    cheese = Category.objects.first()
+    pending = {}
+
+    def register():
+        pending["actor"] = make_actor(lat=47.3, lon=1.3, status=ModerationStatus.PENDING)
+
+    assert bumps(register) == 0
+    actor = pending["actor"]
+
+    def steps():
+        actor.name = "Ferme en cours d'inscription"
+        actor.save()
+        actor.categories.add(cheese)
+        OpeningSlot.objects.create(
+            actor=actor, weekday=3, opens=datetime.time(9), closes=datetime.time(12)
+        )
+
+    assert bumps(steps) == 0
+
+    def publish():
+        again = Actor.objects.get(pk=actor.pk)
+        again.status = ModerationStatus.PUBLISHED
+        again.save()
+
+    assert bumps(publish) == 1
+
+    def unpublish():
+        again = Actor.objects.get(pk=actor.pk)
+        again.status = ModerationStatus.PENDING
+        again.save()
+
+    assert bumps(unpublish) == 1, "withdrawing a listing changes the map"
