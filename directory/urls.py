@@ -106,6 +106,12 @@ urlpatterns = [
         api_places.DepartementList.as_view(throttle_classes=[SiteRateThrottle]),
         name="site-departements",
     ),
+    # The same outlines at a versioned URL (their content hash), cached for a year.
+    path(
+        "carte/departements/<slug:version>.geojson",
+        api_places.departement_outlines,
+        name="site-departements-outlines",
+    ),
     path("api/v1/regions/", api_places.RegionList.as_view(), name="api-regions"),
     path("api/v1/departements/", api_places.DepartementList.as_view(), name="api-departements"),
     path("api/v1/articles/", api_articles.ArticleList.as_view(), name="api-articles"),

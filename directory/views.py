@@ -13,6 +13,7 @@ from geodata.gazetteer import locate
 from geodata.models import Commune
 
 from . import dataversion
+from .api.places import outlines_url
 from .editorial.views import cards
 from .figures.counting import record_search
 from .layer import tile_degrees
@@ -175,7 +176,8 @@ def map_config(search, fixed=None) -> dict:
         "kinds": map_styles(),
         # The site's own scope of the same answers (directory.api.throttling).
         "placesUrl": reverse("directory:site-places"),
-        "departementsUrl": reverse("directory:site-departements"),
+        # Versioned by content: browsers keep the outlines a year (api.places.outlines_url).
+        "departementsUrl": outlines_url(),
         "layerUrl": reverse("directory:api-layer"),
         # Tiles: {z}/{x}/{y} replaced by the script; the version makes the URL cacheable.
         "layerTileUrl": reverse(

@@ -7,6 +7,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 
 from .models import Commune, Departement, PostalCode, Region
+from .outlines import store_simplified_outlines
 from .signals import territories_imported
 from .sources import Territories
 from .text import normalize
@@ -84,6 +85,8 @@ def import_territories(
             )
             summary.departements += 1
         departements = {d.code: d.pk for d in Departement.objects.filter(code__in=wanted)}
+        # The map's outlines, simplified here once rather than on every request.
+        store_simplified_outlines(Departement.objects.filter(code__in=wanted))
 
     existing = set(
         Commune.objects.filter(code__in=[c.code for c in communes]).values_list("code", flat=True)

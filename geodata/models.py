@@ -27,6 +27,9 @@ class Departement(models.Model):
         Region, on_delete=models.PROTECT, related_name="departements", verbose_name=_("région")
     )
     outline = models.MultiPolygonField(_("contour simplifié"), srid=4326, null=True, blank=True)
+    # The outline as the map draws it (GeoJSON geometry, ~500 m, 5 decimals, RFC 7946),
+    # computed once when territories are imported (geodata.outlines), never per request.
+    outline_geojson = models.TextField(_("contour pour la carte (GeoJSON)"), blank=True, default="")
 
     objects = DepartementQuerySet.as_manager()
 

@@ -1,17 +1,15 @@
 """Markets and pick-up points with their days; territories; the gazetteer."""
 
-import json
-
 from django import forms
 from django.db.models import Count, Q
-from djgeojson.serializers import Serializer as GeoJSONSerializer
+from django.http import HttpResponse, HttpResponseNotModified, HttpResponseRedirect
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers as s
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from geodata import gazetteer
-from geodata.geojson import conform
+from geodata import gazetteer, outlines
 from geodata.models import Commune, Departement, Region
 
 from ..models import Actor, ActorKind, ModerationStatus
@@ -279,14 +277,33 @@ class DepartementList(MapApiView):
                     ]
                 }
             )
-        # django-geojson's serializer simplifies (~500 m is plenty for a faint line under the
-        # markers, and ten times lighter) and rounds coordinates to 5 decimals (~1 m).
-        payload = GeoJSONSerializer().serialize(
-            departements.exclude(outline=None),
-            geometry_field="outline",
-            properties=("code", "name"),
-            simplify=0.005,
-            precision=5,
-        )
-        # Its output keeps a "crs" member and the database's ring order: made RFC 7946 here.
-        return Response(conform(json.loads(payload)))
+        # Simplified (~500 m), rounded (5 decimals) and made RFC 7946 once, at import
+        # (geodata.outlines): nothing is computed per request.
+        return Response(outlines.document()["data"])
+
+
+OUTLINES_MAX_AGE = 365 * 86400
+
+
+def departement_outlines(request, version):
+    """The map's département outlines at a versioned URL (/carte/departements/<version>.geojson):
+    the version is the document's content hash, so browsers and CDNs keep it for a year.
+    An old version is sent to the current one."""
+    document = outlines.document()
+    if version != document["version"]:
+        response = HttpResponseRedirect(outlines_url())
+        response["Cache-Control"] = "public, max-age=300"
+        return response
+    etag = f'"{document["version"]}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(document["body"], content_type="application/geo+json")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={OUTLINES_MAX_AGE}, immutable"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def outlines_url() -> str:
+    return reverse("directory:site-departements-outlines", args=[outlines.version()])

@@ -167,6 +167,7 @@ PUBLIC = {
     "directory:api-places": {"params": ["q", "limit", "format"], "base": {"q": "blo"}},
     "directory:site-places": {"params": ["q", "limit", "format"], "base": {"q": "blo"}},
     "directory:site-departements": {"params": ["format"]},
+    "directory:site-departements-outlines": {"params": [], "kwargs": "version"},
     "directory:api-regions": {"params": ["format"]},
     "directory:api-departements": {"params": ["format"]},
     "directory:api-articles": {"params": ["kind", "departement", "page", "format"]},
@@ -291,6 +292,11 @@ def path_variants(name: str, kind: str | None, listing) -> list[str]:
     if kind == "tile":  # z/x/y: a tile of the region, then out-of-range ones
         tiles = [(8, 64, 48), (0, 0, 0), (21, 0, 0), (8, 10**6, 0), (8, 0, 2**63), (99, 2**31, 1)]
         return [reverse(name, args=t) for t in tiles]
+    if kind == "version":  # the outlines' content hash: the current one, then stale or odd ones
+        from geodata import outlines
+
+        good = reverse(name, args=[outlines.version()])
+        return [good] + [reverse(name, args=[v]) for v in ("0", "inconnu", "x" * 300, "a-b_c")]
     if kind == "section":
         return [reverse(name, args=[s]) for s in ("actors", "inconnu", "x" * 300)]
     raise AssertionError(kind)

@@ -263,6 +263,17 @@ def public_requests(world):
             for params in ({}, {"q": "chèvre"}, {"kind": world.actor.kind}):
                 path = f"/api/v1/layer/{zoom}/{x}/{y}.geojson"
                 out.append((tile_route, path, params, None))
+    # The département outlines at their versioned URL (the map's copy, cached for a year).
+    from geodata import outlines
+
+    out.append(
+        (
+            "carte/departements/<slug:version>.geojson",
+            f"/carte/departements/{outlines.version()}.geojson",
+            {},
+            None,
+        )
+    )
     simple = {
         "": "/",
         "acteurs/<slug:slug>/": f"/acteurs/{slug}/",
