@@ -21,6 +21,7 @@ import ipaddress
 import math
 import re
 import time
+from collections import OrderedDict
 from functools import lru_cache
 
 from django.conf import settings
@@ -135,6 +136,25 @@ def allow(scope: str, key: str, limit: int, window_seconds: int = 3600) -> bool:
     return count <= limit
 
 
+# The previous window's counts, read once per process: a window no longer counts once it is
+# over (every process counts in the current one), so a client's next requests in this
+# window need no second cache read. Bounded: the oldest entries go first.
+_CLOSED: "OrderedDict[str, int]" = OrderedDict()
+_CLOSED_MAX = 4096
+
+
+def _closed_count(name: str) -> int:
+    try:
+        return _CLOSED[name]
+    except KeyError:
+        pass
+    value = int(cache.get(name) or 0)
+    _CLOSED[name] = value
+    if len(_CLOSED) > _CLOSED_MAX:
+        _CLOSED.popitem(last=False)
+    return value
+
+
 def sliding_allow(
     scope: str, key: str, limit: int, window_seconds: int, now: float | None = None
 ) -> tuple[bool, int]:
@@ -144,9 +164,9 @@ def sliding_allow(
     The two-window approximation: the current fixed window's count plus the previous
     window's, weighted by the share of it still inside the sliding window. A client cannot
     get twice the limit by sending it on both sides of a window boundary, and each client
-    costs two integers in the cache whatever the limit: one ``incr`` (``add`` on the
-    window's first request) and one ``get`` of the previous count, two or three cache
-    operations a request. A refused request is taken back (``decr``): it spends nothing.
+    costs two integers in the cache whatever the limit: one ``incr`` a request (``add`` on
+    the window's first), and one ``get`` of the previous, closed count per process and
+    window. A refused request is taken back (``decr``): it spends nothing.
     """
     if limit <= 0:
         return True, 0
@@ -160,7 +180,7 @@ def sliding_allow(
     elapsed = (now % window_seconds) / window_seconds
     previous = 0
     if count <= limit:
-        previous = int(cache.get(_name(scope, key, bucket - 1)) or 0)
+        previous = _closed_count(_name(scope, key, bucket - 1))
         if previous * (1 - elapsed) + count <= limit:
             return True, 0
     with contextlib.suppress(ValueError):  # expired in between: nothing to take back

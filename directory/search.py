@@ -29,7 +29,7 @@ from .models import (
 from .models.expressions import RelatedSlugs
 from .ranking import page_rows, ranked
 from .schedule import WEEKDAYS, open_at, open_on, paris_now
-from .serializers import FEATURE_VALUES, LINK_VALUES, feature, site_root
+from .serializers import FEATURE_VALUES, LINK_VALUES, actor_url_template, feature, site_root
 
 MIN_RADIUS_KM, MAX_RADIUS_KM, DEFAULT_RADIUS_KM = 5, 100, 20
 OPEN_CHOICES = [("now", _("ouvert maintenant"))] + [
@@ -365,7 +365,7 @@ def feature_page(search: Search, number: int, size: int, request=None) -> tuple[
         results = search.results()
         return load_features(results, start, start + size, request), len(results)
     rows, links, total = page_rows(search, start, size)
-    root, language = site_root(request), get_language() or ""
+    root, language, template = site_root(request), get_language() or "", actor_url_template()
     features = [
         feature(
             row,
@@ -375,6 +375,7 @@ def feature_page(search: Search, number: int, size: int, request=None) -> tuple[
             request,
             root,
             language,
+            template,
         )
         for row, link in zip(rows, links, strict=True)
     ]

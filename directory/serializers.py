@@ -51,9 +51,16 @@ def _actor_url_template(prefix: str) -> tuple[str, str]:
     return head, tail
 
 
-def actor_url(slug: str) -> str:
-    head, tail = _actor_url_template(get_script_prefix())
+def actor_url(slug: str, template: tuple[str, str] | None = None) -> str:
+    """A listing's path; ``template`` (actor_url_template()) read once for a whole page."""
+    head, tail = template or _actor_url_template(get_script_prefix())
     return f"{head}{slug}{tail}"
+
+
+def actor_url_template() -> tuple[str, str]:
+    """The listing paths' head and tail for this request's script prefix (a thread-local
+    read: once a page, not once a feature)."""
+    return _actor_url_template(get_script_prefix())
 
 
 # A reached-through link's columns, read with .values() (see link_values for a loaded link).
@@ -134,7 +141,14 @@ def site_root(request) -> str:
 
 
 def feature(
-    row: dict, categories, distance_km=None, link=None, request=None, root=None, language=None
+    row: dict,
+    categories,
+    distance_km=None,
+    link=None,
+    request=None,
+    root=None,
+    language=None,
+    template=None,
 ) -> dict:
     """One actor as a GeoJSON Feature, from FEATURE_VALUES (public position, see public_location).
 
@@ -166,7 +180,7 @@ def feature(
             "distance_is_approximate": approximate,
             "distance": km(distance_km, language, approximate),
             "reached_through": reached_through(link, distance_km, request, root),
-            "url": root + actor_url(row["slug"]),
+            "url": root + actor_url(row["slug"], template),
         },
     }
 

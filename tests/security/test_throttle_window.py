@@ -17,8 +17,10 @@ START = 1_000_000 * WINDOW  # the start of a window
 @pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
+    ratelimit._CLOSED.clear()  # the closed windows' counts each process keeps
     yield
     cache.clear()
+    ratelimit._CLOSED.clear()
 
 
 def stored_values(scope, key):
