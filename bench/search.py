@@ -140,7 +140,8 @@ def main():
         with connection.cursor() as cursor:
             for sql in sqls:
                 cursor.execute(sql)
-                cursor.fetchall()
+                if cursor.description:  # the shared cache's writes return no rows
+                    cursor.fetchall()
 
     api(centres[0])  # warm-up: imports, caches
     prepared = [statement(c) for c in centres]
