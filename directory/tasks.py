@@ -107,4 +107,8 @@ def refine_later(actor, query: str) -> None:
     """Queue ``refine_position`` for a pin just saved at the town hall, with the BAN on."""
     if settings.TOUTPRES_GEOCODER["BACKEND"] == "offline" or actor.location is None:
         return
+    if not refine_position.get_backend().supports_defer:
+        # No worker (TASKS_BACKEND=immediate): asking again now would make the request wait
+        # for the service a second time. The pin stays « à vérifier ».
+        return
     refine_position.enqueue(actor.pk, query, actor.location.x, actor.location.y)
