@@ -222,7 +222,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "directory.staticfiles.ManifestStaticFilesStorage"  # imports between modules too
     },
 }
 # Files browsers ask for at the site's root (/favicon.ico), served by whitenoise (and nginx).
