@@ -54,7 +54,14 @@ def send_email(subject, body, to, headers=None, from_email=None):
 
 
 def _temporary(exc: Exception) -> bool:
-    """True if trying again later may succeed: the server is down or said « try later »."""
+    """True if trying again later may succeed: the server is down or said « try later »,
+    or our side is misconfigured (login, sender, TLS): once the operator fixes it, the
+    waiting e-mails go out. Only a refusal of the recipient or the message is final."""
+    if isinstance(
+        exc,
+        (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused, smtplib.SMTPNotSupportedError),
+    ):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _message in exc.recipients.values()]
         return bool(codes) and all(400 <= code < 500 for code in codes)

@@ -193,11 +193,6 @@ def test_retries_stop_after_the_last_attempt(queue, smtp, settings):
     assert failed.args_kwargs["args"][1] == 2
 
 
-def test_retry_delays_double_up_to_the_maximum(settings):
-    settings.TOUTPRES_MAIL_RETRY = {"ATTEMPTS": 60, "FIRST_DELAY": 30.0, "MAX_DELAY": 3600.0}
-    assert [mailer.retry_delay(n) for n in (1, 2, 3, 8, 40)] == [30, 60, 120, 3600, 3600]
-
-
 def test_nothing_is_sent_while_the_request_runs(queue, smtp, make_actor):
     """With the production queue, the request itself never talks to SMTP."""
     smtp.start()
