@@ -118,7 +118,7 @@ if _tasks_backend not in TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
 # An e-mail the SMTP server refuses for now (connection refused, 4xx) is tried again after
 # FIRST_DELAY seconds, then twice as long each time up to MAX_DELAY, ATTEMPTS times in all
-# (about two days with these figures); a permanent refusal (5xx) fails at once.
+# (about two days with these figures); a refusal of the recipient or message (5xx) fails at once.
 TOUTPRES_MAIL_RETRY = {
     "ATTEMPTS": env.int("MAIL_RETRY_ATTEMPTS", default=60),
     "FIRST_DELAY": env.float("MAIL_RETRY_FIRST_DELAY", default=30.0),
