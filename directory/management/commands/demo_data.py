@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from directory import dataversion
 from directory.demo import SOURCE, DemoCommune, DemoGenerator
 from directory.models import (
     Actor,
@@ -70,6 +71,8 @@ class Command(BaseCommand):
                     self.create_batch(batch, refs, slugs)
                 bar.update(len(batch))
         links = self.create_links(todo)
+        # Links are bulk-created past the signals: the map's tiles and figures must move.
+        dataversion.bump()
 
         if options["verbosity"] > 0:
             by_kind = {}
