@@ -9,6 +9,7 @@ costs a cache increment, not a database write."""
 
 import datetime
 import logging
+import random
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,8 +48,14 @@ FLUSH_LOCK = "pageviews:flushing"
 FLUSH_DUE = "pageviews:flush-due"
 
 
-def _pending_key(day: datetime.date, page: str, field: str) -> str:
-    return f"pageviews:{day.isoformat()}:{page}:{field}"
+# Each counter is spread over a few cache entries, one drawn at random per view: with the
+# database cache, views of one page from every server process would otherwise queue for
+# the lock of one row. The flush adds them up.
+SHARDS = 8
+
+
+def _pending_key(day: datetime.date, page: str, field: str, shard: int = 0) -> str:
+    return f"pageviews:{day.isoformat()}:{page}:{field}:{shard}"
 
 
 def _cache_incr(key: str) -> None:
@@ -62,9 +69,10 @@ def _cache_incr(key: str) -> None:
 def record_page_view(page: str, entry: bool) -> None:
     """One page view, counted in the shared cache; flushed into PageViewDay later."""
     day = today()
-    _cache_incr(_pending_key(day, page, "views"))
+    shard = random.randrange(SHARDS)  # noqa: S311 (spreading, not secrecy)
+    _cache_incr(_pending_key(day, page, "views", shard))
     if entry:
-        _cache_incr(_pending_key(day, page, "entries"))
+        _cache_incr(_pending_key(day, page, "entries", shard))
     every = getattr(settings, "TOUTPRES_PAGE_VIEWS_FLUSH_SECONDS", 60)
     if every > 0 and cache.add(FLUSH_DUE, 1, every):  # one request per period flushes
         flush_page_views()
@@ -92,26 +100,31 @@ def flush_page_views() -> int:
         days = [last - datetime.timedelta(days=n) for n in range(PENDING_DAYS)]
         fields = ("views", "entries")
         keys = {
-            (day, page): {field: _pending_key(day, page, field) for field in fields}
+            (day, page): {
+                (field, shard): _pending_key(day, page, field, shard)
+                for field in fields
+                for shard in range(SHARDS)
+            }
             for day in days
             for page in page_names()
         }
         pending = cache.get_many([key for names in keys.values() for key in names.values()])
         for (day, page), names in keys.items():
-            counts = {field: int(pending.get(names[field]) or 0) for field in fields}
-            if not any(counts.values()):
+            found = {part: int(pending.get(key) or 0) for part, key in names.items()}
+            if not any(found.values()):
                 continue
             taken = {}
             try:
-                for field, count in counts.items():
+                for part, count in found.items():
                     if count:
-                        cache.decr(names[field], count)
-                        taken[field] = count
+                        cache.decr(names[part], count)
+                        taken[part] = count
+                counts = {f: sum(c for (g, _), c in found.items() if g == f) for f in fields}
                 bump(PageViewDay, {"day": day, "page": page}, **counts)
                 moved += counts["views"]
             except Exception:  # noqa: BLE001 - given back: the next flush retries
-                for field, count in taken.items():
-                    cache.incr(names[field], count)
+                for part, count in taken.items():
+                    cache.incr(names[part], count)
                 logging.getLogger(__name__).exception("page views of %s %s not flushed", day, page)
     finally:
         cache.delete(FLUSH_LOCK)

@@ -30,7 +30,11 @@ DATABASE_CACHE = {
 
 def pending():
     day = counting.today()
-    names = [counting._pending_key(day, "accueil", f) for f in ("views", "entries")]
+    names = [
+        counting._pending_key(day, "accueil", f, shard)
+        for f in ("views", "entries")
+        for shard in range(counting.SHARDS)
+    ]
     return {k: v for k, v in caches["default"].get_many(names).items() if v}
 
 
