@@ -55,6 +55,7 @@ def bump(using: str | None = None) -> None:
             pending["done"] = True
             _bump_now(using)
 
+    callback.pending = pending
     transaction.on_commit(callback, using=using)
 
 
@@ -87,9 +88,21 @@ def _on_actor(sender, instance, using=None, created=False, **kwargs):
     instance._was_public = public
 
 
+def _pending(using) -> bool:
+    """Whether this transaction already bumps the version at commit."""
+    connection = connections[using or router.db_for_write(_model())]
+    pending = getattr(connection, "_dataversion_pending", None)
+    if not connection.in_atomic_block or pending is None or pending["done"]:
+        return False
+    # Still registered: a rolled-back savepoint takes its callbacks with it.
+    return any(getattr(f, "pending", None) is pending for _, f, _ in connection.run_on_commit)
+
+
 def _on_related(sender, instance, using=None, **kwargs):
     from .models import Actor, DistributionLink
 
+    if _pending(using):
+        return  # a cascade of many rows asks the question once
     ids = [instance.actor_id]
     if isinstance(instance, DistributionLink):
         ids.append(instance.place_id)

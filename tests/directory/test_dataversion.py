@@ -196,3 +196,24 @@ def test_a_registration_the_public_does_not_see_bumps_nothing_until_published(bu
         again.save()
 
     assert bumps(unpublish) == 1, "withdrawing a listing changes the map"
+
+
+def test_a_rolled_back_savepoint_does_not_swallow_a_later_bump(
+    bumps, make_actor, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        actor = make_actor(lat=47.5, lon=1.5)
+
+    def write():
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    make_actor(lat=47.1, lon=1.1)
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+            OpeningSlot.objects.create(
+                actor=actor, weekday=4, opens=datetime.time(9), closes=datetime.time(12)
+            )
+
+    assert bumps(write) == 1
