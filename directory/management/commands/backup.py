@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from directory.backup import BackupError, backup
 
@@ -22,3 +23,5 @@ class Command(BaseCommand):
             f"Sauvegarde {manifest['backend']} écrite dans {directory} "
             f"({len(manifest['migrations'])} migrations)."
         )
+        for skipped in manifest["skipped"]:
+            self.stderr.write(self.style.WARNING(_("Non sauvegardé : %s") % skipped))
