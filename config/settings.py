@@ -413,6 +413,10 @@ TOUTPRES_API_RATE = env.str("API_RATE_LIMIT", default="600/hour")
 # The site's own map layer and place suggestions, per client address, apart from the API's
 # quota: generous, for many visitors behind one address (directory.api.throttling).
 TOUTPRES_SITE_RATE = env.str("SITE_RATE_LIMIT", default="300/minute")
+# Page views are counted in the shared cache and written to the figures' table in batches:
+# by the flush_page_views timer, and by the first page view every this many seconds (0: the
+# timer and the staff figures page only).
+TOUTPRES_PAGE_VIEWS_FLUSH_SECONDS = env.int("PAGE_VIEWS_FLUSH_SECONDS", default=60)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
