@@ -1,8 +1,17 @@
 """The health check (/sante/, /healthz) for load balancers, monitors and the deployment.
 
 It answers 200 ``{"status": "ok", "checks": {...}}`` when the database answers a query, the
-cache keeps a key, and every migration is applied; else 503 with the names of the failing
-checks. It shows nothing else (no error text, version or host name): failures are logged.
+cache keeps a key, and every migration is applied; 503 with the names of the failing checks
+when the database or the migrations fail. A cache that fails alone gives 200 with
+``"status": "degraded"``: the site still serves without it (a Redis that goes away is a miss,
+directory.cache.RedisCache), and every server shares that cache, so a load balancer that
+took them out on a 503 would take the whole site down for a cache outage. Monitoring pages on
+"degraded". It shows nothing else (no error text, version or host name): failures are logged.
+
+The public may call it as often as it likes (nginx serves the path to everyone): each process
+answers from its last result for ``ANSWER_SECONDS``, so a flood costs no query, and the cache
+is written once per ``CACHE_WRITE_SECONDS`` per process (the database cache's write takes
+SQLite's write lock), read back otherwise.
 """
 
 import logging
@@ -25,6 +34,15 @@ logger = logging.getLogger(__name__)
 MIGRATIONS_CHECK_SECONDS = 10.0
 _migrations = {"at": None, "ok": False}
 _migrations_lock = threading.Lock()
+# A flood of /sante/ is answered from the last result, at most this old.
+ANSWER_SECONDS = 1.0
+_answer = {"at": None, "checks": None}
+_answer_lock = threading.Lock()
+# The cache check writes its key at most this often per process, and reads it back otherwise.
+CACHE_WRITE_SECONDS = 10.0
+_cache_written = {"at": None, "value": None}
+# These failing mean the site cannot serve: 503. The cache alone failing: "degraded", 200.
+CRITICAL = ("database", "migrations")
 
 
 def check_database() -> None:
@@ -35,10 +53,16 @@ def check_database() -> None:
 
 
 def check_cache() -> None:
-    key = f"toutpres:health:{os.getpid()}:{threading.get_ident()}"
-    value = uuid.uuid4().hex
-    cache.set(key, value, 30)
+    key = f"toutpres:health:{os.getpid()}"
+    now = time.monotonic()
+    at, value = _cache_written["at"], _cache_written["value"]
+    if at is None or now - at >= CACHE_WRITE_SECONDS:
+        value = uuid.uuid4().hex
+        _cache_written["at"], _cache_written["value"] = None, None
+        cache.set(key, value, int(CACHE_WRITE_SECONDS * 6))
+        _cache_written["at"], _cache_written["value"] = now, value
     if cache.get(key) != value:
+        _cache_written["at"] = None  # write again next time
         raise RuntimeError("the cache did not keep a key")
 
 
@@ -91,13 +115,34 @@ def run_checks() -> dict[str, str]:
     return results
 
 
+def current_checks() -> dict[str, str]:
+    """The checks' results, run again when the last ones are older than ANSWER_SECONDS."""
+    with _answer_lock:
+        at = _answer["at"]
+        if at is not None and time.monotonic() - at < ANSWER_SECONDS:
+            return dict(_answer["checks"])
+        checks = run_checks()
+        _answer["at"], _answer["checks"] = time.monotonic(), checks
+        return dict(checks)
+
+
+def reset() -> None:
+    """Forget every remembered result (tests, and after a deployment in-process)."""
+    with _answer_lock, _migrations_lock:
+        _answer["at"] = _answer["checks"] = None
+        _migrations["at"] = None
+        _cache_written["at"] = _cache_written["value"] = None
+
+
 @never_cache
 @require_safe
 def health(request):
-    """200 when the site can serve, 503 with the failing checks otherwise; never cached."""
-    checks = run_checks()
+    """200 when the site can serve ("degraded" without its cache), 503 otherwise; never cached."""
+    checks = current_checks()
     failing = sorted(name for name, result in checks.items() if result != "ok")
-    body = {"status": "error" if failing else "ok", "checks": checks}
+    critical = [name for name in failing if name in CRITICAL]
+    status = "error" if critical else "degraded" if failing else "ok"
+    body = {"status": status, "checks": checks}
     if failing:
         body["failing"] = failing
-    return JsonResponse(body, status=503 if failing else 200)
+    return JsonResponse(body, status=503 if critical else 200)

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fresh_migrations_check():
+    health.reset()
     health._migrations.update(at=None, ok=False)
     yield
+    health.reset()
     health._migrations.update(at=None, ok=False)
 
 
@@ -65,6 +67,7 @@ def test_the_migrations_are_read_once_per_interval(client, monkeypatch):
         assert client.get("/sante/").status_code == 200
     assert len(calls) == 1, f"the migration files were read {len(calls)} times in a row"
     health._migrations["at"] -= health.MIGRATIONS_CHECK_SECONDS + 1
+    health._answer["at"] = None  # past the remembered answer too
     client.get("/sante/")
     assert len(calls) == 2, "an expired result must be read again"
 
@@ -86,13 +89,50 @@ def test_a_database_that_does_not_answer_gives_503(client, monkeypatch):
     )
 
 
-def test_a_cache_that_loses_keys_gives_503(client, monkeypatch):
+def test_a_cache_that_loses_keys_is_degraded_not_down(client, monkeypatch):
+    # Every server shares the cache, and the site serves without it (a Redis that goes away
+    # is a miss): a 503 would make the load balancer take every server out at once.
     from django.core.cache import cache
 
     monkeypatch.setattr(cache, "get", lambda *args, **kwargs: None)
     response = client.get("/sante/")
-    assert response.status_code == 503
-    assert read(response)["failing"] == ["cache"]
+    assert response.status_code == 200, "a cache outage alone must not take the servers out"
+    body = read(response)
+    assert body["status"] == "degraded", body
+    assert body["failing"] == ["cache"], body
+
+
+def test_a_flood_of_checks_costs_no_query_nor_cache_write(client, monkeypatch):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert client.get("/sante/").status_code == 200
+    writes = []
+    real_set = cache.set
+    monkeypatch.setattr(cache, "set", lambda *a, **k: writes.append(a[0]) or real_set(*a, **k))
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(50):
+            assert client.get("/sante/").status_code == 200
+    checks = [q["sql"] for q in queries if "SELECT 1" in q["sql"] or "cache" in q["sql"]]
+    assert not checks, f"50 checks in a row ran {len(checks)} queries: {checks[:3]}"
+    assert not writes, f"50 checks in a row wrote the cache {len(writes)} times"
+
+
+def test_the_cache_is_written_once_per_interval_and_read_back_otherwise(client, monkeypatch):
+    from django.core.cache import cache
+
+    writes = []
+    real_set = cache.set
+    monkeypatch.setattr(cache, "set", lambda *a, **k: writes.append(a[0]) or real_set(*a, **k))
+    for _ in range(3):
+        health._answer["at"] = None  # past the remembered answer: the checks run
+        assert client.get("/sante/").status_code == 200
+    assert len(writes) == 1, f"the cache check wrote {len(writes)} times within its interval"
+    health._cache_written["at"] -= health.CACHE_WRITE_SECONDS + 1
+    health._answer["at"] = None
+    assert client.get("/sante/").status_code == 200
+    assert len(writes) == 2, "an expired cache check must write again"
 
 
 def test_the_answer_reveals_no_version_nor_host(client):
