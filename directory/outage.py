@@ -28,12 +28,15 @@ def is_outage(exc: BaseException | None) -> bool:
 
 def outage_response(request, exc: BaseException):
     """The 503 answer: the French page (JSON under /api/), never cached, with Retry-After."""
-    logger.warning(
+    # An error, with its traceback: the same exceptions also come from a bug (SQLite's « no
+    # such column », a cancelled statement), which a 503 must not hide from the operator.
+    logger.error(
         "Database unavailable while serving %s %s: %s: %s",
         request.method,
         request.path,
         type(exc).__name__,
         str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+        exc_info=exc,
     )
     if request.path.startswith("/api/"):
         response = JsonResponse(
@@ -54,7 +57,7 @@ def retry_after() -> int:
 
 
 class DatabaseOutageMiddleware:
-    """Database errors raised by a view become a 503 (logged as a warning, no traceback)."""
+    """Database errors raised by a view become a 503 (logged as an error, with its traceback)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

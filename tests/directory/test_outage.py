@@ -73,7 +73,10 @@ def test_english_visitors_read_it_in_english(client, database_down):
 def test_it_is_logged(client, database_down, caplog):
     with caplog.at_level("WARNING", logger="directory.outage"):
         client.get("/marches/")
-    assert any("Database unavailable" in r.getMessage() for r in caplog.records), caplog.text
+    logged = [r for r in caplog.records if "Database unavailable" in r.getMessage()]
+    assert logged, caplog.text
+    # The same exceptions come from bugs too: an operator must see them as errors, with a trace.
+    assert logged[0].levelname == "ERROR" and logged[0].exc_info, "a 503 must not hide the error"
 
 
 class FailingResponseMiddleware:
