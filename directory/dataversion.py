@@ -24,10 +24,12 @@ def _model():
     return DataVersion
 
 
-def current(name: str = DATA, default: int = 0) -> int:
-    """The counter's value (``default`` without its row): one primary-key read."""
+def current(name: str = DATA, default: int = 0, using: str | None = None) -> int:
+    """The counter's value (``default`` without its row): one primary-key read, on
+    ``using`` (else where the router sends it)."""
     model = _model()
-    value = model.objects.filter(pk=name).values_list("value", flat=True).first()
+    rows = model.objects.using(using) if using else model.objects
+    value = rows.filter(pk=name).values_list("value", flat=True).first()
     return default if value is None else value
 
 

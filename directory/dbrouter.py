@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 _public_request = contextvars.ContextVar("toutpres_public_request", default=False)
 # Whether this request sent a read to the replica (so its failure may be the replica's).
 _used_replica = contextvars.ContextVar("toutpres_used_replica", default=False)
+# Whether this request reads the replica, decided at its first read: one request reads one
+# database, so what it caches under the data version it read is never older than that.
+_request_choice = contextvars.ContextVar("toutpres_request_choice", default=None)
 _health = {"checked": 0.0, "usable": False}
 
 # Lag in seconds: 0 when the replica replayed everything it received (an idle primary
@@ -106,7 +109,11 @@ class PrimaryReplicaRouter:
             return PRIMARY
         if connections[PRIMARY].in_atomic_block:
             return PRIMARY  # reads inside a transaction see its writes
-        if replica_usable():
+        choice = _request_choice.get()
+        if choice is None:
+            choice = replica_usable()
+            _request_choice.set(choice)
+        if choice:
             _used_replica.set(True)
             return REPLICA
         return PRIMARY
@@ -140,11 +147,13 @@ class ReplicaMiddleware:
             return self.get_response(request)
         token = _public_request.set(self.is_public(request))
         used = _used_replica.set(False)
+        choice = _request_choice.set(None)
         try:
             response = self.get_response(request)
         finally:
             _public_request.reset(token)
             _used_replica.reset(used)
+            _request_choice.reset(choice)
         if request.method not in SAFE_METHODS:
             response.set_cookie(
                 STICKY_COOKIE,

@@ -25,6 +25,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_GET
 
 from geodata.spatial import Latitude, Longitude, bbox_prefilter
+from geodata.text import normalize
 
 from . import clock, dataversion
 from .api.base import bad_request
@@ -193,11 +194,37 @@ def tile_of(lon: float, lat: float, zoom: int) -> tuple[int, int]:
     )
 
 
+# Filters whose values come from closed vocabularies (validated choices): a tile filtered
+# by them alone is one of a bounded set, kept long in shared caches. Free text (q) and the
+# territories are kept briefly: any client could otherwise fill the caches with them.
+CLOSED_FILTERS = frozenset({"kind", "category", "label", "mode", "open"})
+# What may sit in a URL kept long by shared caches, besides the closed filters.
+LONG_CACHE_PARAMS = CLOSED_FILTERS | {"v"}
+# Longest filter string hashed into a key (the form refuses longer q values anyway).
+MAX_FILTERS_LENGTH = 2048
+
+
 def normalised_filters(query) -> str:
-    """The tile's filters as a canonical string: the same set in another order is the same
-    tile. Raw values, not validated ones: no database read before the 304 or the cache."""
-    pairs = sorted((name, value) for name in TILE_FILTERS for value in query.getlist(name))
-    return urlencode(pairs)
+    """The tile's filters as a canonical string: the same set in another order, a repeated
+    value, another case or spacing of the search words (what Search itself compares) is the
+    same tile. Raw values, not validated ones: no database read before the 304 or the
+    cache."""
+    pairs = set()
+    for name in TILE_FILTERS:
+        for value in query.getlist(name):
+            value = normalize(value) if name == "q" else value.strip()
+            if value:
+                pairs.add((name, value))
+    return urlencode(sorted(pairs))[:MAX_FILTERS_LENGTH]
+
+
+def long_cacheable(query, version: int) -> bool:
+    """Whether shared caches may keep this tile for days: its URL names the current data
+    version and filters by closed vocabularies only (nothing else in the query)."""
+    return query.get("v") == str(version) and all(
+        name in LONG_CACHE_PARAMS and (name != "v" or len(query.getlist(name)) == 1)
+        for name in query
+    )
 
 
 def time_bucket(query, moment: datetime.datetime) -> tuple[str, datetime.datetime | None, int]:
@@ -302,16 +329,26 @@ def tile(request, z: int, x: int, y: int):
     filters = normalised_filters(request.GET)
     bucket, moment, bucket_seconds = time_bucket(request.GET, clock.now())
     etag = quote_etag(tile_key(version, z, x, y, filters, bucket))
+    long = long_cacheable(request.GET, version)
     if bucket:
-        cache_control = f"public, max-age={bucket_seconds}, s-maxage={bucket_seconds}"
-    elif request.GET.get("v") == str(version):
+        server_seconds = bucket_seconds if long else min(bucket_seconds, UNVERSIONED_MAX_AGE)
+        cache_control = f"public, max-age={bucket_seconds}, s-maxage={server_seconds}"
+    elif long:
+        server_seconds = VERSIONED_S_MAXAGE
         cache_control = f"public, max-age={VERSIONED_MAX_AGE}, s-maxage={VERSIONED_S_MAXAGE}"
     else:
+        # Free text, territories, an old or no version: the browser may keep its own copy
+        # for a minute, shared caches too, never longer (any client can vary these).
+        server_seconds = UNVERSIONED_MAX_AGE
         cache_control = f"public, max-age={UNVERSIONED_MAX_AGE}, s-maxage={UNVERSIONED_MAX_AGE}"
 
     def answer(response):
         response["ETag"] = etag
         response["Cache-Control"] = cache_control
+        if bucket or not long:
+            # nginx's tile cache (deploy/nginx) keeps only the bounded set of long tiles,
+            # and never a time-dependent one (it could serve it stale while updating).
+            response["X-Accel-Expires"] = "0"
         response["X-Data-Version"] = str(version)
         return response
 
@@ -336,5 +373,5 @@ def tile(request, z: int, x: int, y: int):
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode()
-        cache.set(key, payload, bucket_seconds or VERSIONED_S_MAXAGE)
+        cache.set(key, payload, server_seconds)
     return answer(HttpResponse(payload, content_type="application/geo+json"))

@@ -7,6 +7,11 @@ the actor table once, whatever the number of zooms. The rebuild happens on the f
 cluster request after a write (many writes, one rebuild), under a row lock: concurrent
 requests wait for it rather than read half-built cells (and, within one process, a
 thread lock keeps SQLite's shared-cache test database from refusing a read during it).
+
+Everything here (the cells' version, the rebuild, the cells read) uses the primary, even
+during public requests that read a replica: a replica that replayed the version bump but
+not yet the rebuild would hand back the old cells, cached under the new version. The
+primary's cells are at least as new as any data version a replica shows.
 """
 
 import threading
@@ -46,8 +51,13 @@ def cell_expressions(zoom: int):
 _lock = threading.Lock()
 
 
+def _db() -> str:
+    """The primary (where the rebuild writes): never a replica, see the module's doc."""
+    return router.db_for_write(LayerCell)
+
+
 def cells_version() -> int:
-    version = LayerState.objects.values_list("version", flat=True).first()
+    version = LayerState.objects.using(_db()).values_list("version", flat=True).first()
     return -1 if version is None else version
 
 
@@ -67,7 +77,7 @@ def rebuild() -> int:
 
 
 def _rebuild() -> int:
-    using = router.db_for_write(LayerCell)
+    using = _db()
     connection = connections[using]
     q = connection.ops.quote_name
     table = q(LayerCell._meta.db_table)
@@ -78,7 +88,7 @@ def _rebuild() -> int:
         state = LayerState.objects.using(using).first() or LayerState.objects.using(using).create()
         # The lock: one rebuild at a time, the others wait and then find the cells fresh.
         state = LayerState.objects.using(using).select_for_update().get(pk=state.pk)
-        target = dataversion.current()
+        target = dataversion.current(using=using)
         if state.version == target:
             return target
         cx, cy = cell_expressions(FINEST)
@@ -97,9 +107,10 @@ def _rebuild() -> int:
         sql, params = finest.query.sql_with_params()
         n = CELLS_PER_TILE
         with connection.cursor() as cursor:
-            # TRUNCATE on PostgreSQL: no dead rows left behind by rebuild after rebuild.
-            empty = "TRUNCATE" if connection.vendor == "postgresql" else "DELETE FROM"
-            cursor.execute(f"{empty} {table}")
+            # DELETE, not TRUNCATE: TRUNCATE's ACCESS EXCLUSIVE lock replays on streaming
+            # replicas, where it blocks or cancels their reads of the table; the dead rows
+            # DELETE leaves are autovacuum's.
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT %s, kind, cx, cy, cx / {n}, cy / {n}, "  # noqa: S608
                 f"n, sx, sy FROM ({sql}) finest",
@@ -122,7 +133,7 @@ def _rebuild() -> int:
 def tile_clusters(zoom: int, x: int, y: int, kinds=()) -> list[tuple[int, int, int, float, float]]:
     """(cx, cy, count, mean lon, mean lat) of the cells in tile ``zoom/x/y``, all kinds or
     ``kinds`` only."""
-    rows = LayerCell.objects.filter(zoom=zoom, tx=x, ty=y)
+    rows = LayerCell.objects.using(_db()).filter(zoom=zoom, tx=x, ty=y)
     if kinds:
         rows = rows.filter(kind__in=kinds)
     rows = (

@@ -208,9 +208,14 @@ def test_304_and_cached_tiles_never_read_the_actor_table(client, spread):
     assert not no_actor_query(queries), f"the cached tile read the actor table: {queries}"
     # The same filters in another order are the same tile.
     assert (
-        client.get(f"{tile_url(7, x, y)}?kind=producer&q=", HTTP_IF_NONE_MATCH=etag).status_code
+        client.get(f"{tile_url(7, x, y)}?kind=producer&q=bio", HTTP_IF_NONE_MATCH=etag).status_code
         == 200
     ), "an extra filter must not match"
+    # An empty search is no search: the same tile.
+    assert (
+        client.get(f"{tile_url(7, x, y)}?q=+&kind=producer", HTTP_IF_NONE_MATCH=etag).status_code
+        == 304
+    )
 
 
 def test_a_write_gives_new_tiles(client, make_actor, django_capture_on_commit_callbacks):
