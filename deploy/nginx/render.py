@@ -64,6 +64,10 @@ def render(args) -> str:
     static = str(Path(args.static_root).resolve()) + "/"
     site = replace(site, "/srv/toutpres/var/static/", static, 2)
     site = replace(site, "/srv/toutpres/var/media/", str(Path(args.media_root).resolve()) + "/")
+    cache = str(Path(args.prefix).resolve() / "cache" / "layer")
+    site = replace(
+        site, "proxy_cache_path /var/cache/nginx/toutpres_layer", f"proxy_cache_path {cache}"
+    )
     megabytes = max(1, math.ceil(args.max_body_bytes / 1024 / 1024))
     site = replace(site, "client_max_body_size 100m;", f"client_max_body_size {megabytes}m;")
     # Loopback only: a local stack is not for the network.
@@ -117,6 +121,7 @@ def main(argv=None) -> None:
         parser.error("--cert and --key are needed for HTTPS (or --http)")
     prefix = Path(args.prefix)
     (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+    (prefix / "cache").mkdir(exist_ok=True)  # the tile cache's zone (proxy_cache_path)
     output = Path(args.output) if args.output else prefix / "nginx.conf"
     output.write_text(render(args))
     print(output)
