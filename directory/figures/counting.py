@@ -10,6 +10,7 @@ costs a cache increment, not a database write."""
 import datetime
 import logging
 import random
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -74,8 +75,23 @@ def record_page_view(page: str, entry: bool) -> None:
     if entry:
         _cache_incr(_pending_key(day, page, "entries", shard))
     every = getattr(settings, "TOUTPRES_PAGE_VIEWS_FLUSH_SECONDS", 60)
-    if every > 0 and cache.add(FLUSH_DUE, 1, every):  # one request per period flushes
-        flush_page_views()
+    if every > 0 and _flush_check_due(every) and cache.add(FLUSH_DUE, 1, every):
+        flush_page_views()  # one request per period flushes
+
+
+# When this process next asks the shared cache whether a flush is due: once per period
+# per process, not on every view (with the database cache, an ``add`` is a transaction
+# and a COUNT(*) of the cache table).
+_next_flush_check = 0.0
+
+
+def _flush_check_due(every: int) -> bool:
+    global _next_flush_check
+    now = time.monotonic()
+    if now < _next_flush_check:
+        return False
+    _next_flush_check = now + every
+    return True
 
 
 def page_names() -> list[str]:

@@ -56,12 +56,14 @@ def test_a_page_view_writes_nothing_until_a_flush(client, settings, territories)
 
 
 @pytest.mark.django_db
-def test_the_first_view_of_each_period_flushes(client, settings, territories):
+def test_the_first_view_of_each_period_flushes(client, settings, territories, monkeypatch):
     settings.TOUTPRES_PAGE_VIEWS_FLUSH_SECONDS = 60
+    monkeypatch.setattr(counting, "_next_flush_check", 0.0)  # this process has not asked yet
     client.get("/", HTTP_USER_AGENT=AGENT)  # due: this one flushes (itself included)
     client.get("/", HTTP_USER_AGENT=AGENT)  # not due for another minute
     assert PageViewDay.objects.get(page="accueil").views == 1
     caches["default"].delete(counting.FLUSH_DUE)  # a minute later
+    counting._next_flush_check = 0.0
     client.get("/", HTTP_USER_AGENT=AGENT)
     assert PageViewDay.objects.get(page="accueil").views == 3
 
@@ -135,3 +137,23 @@ def test_no_view_lost_or_counted_twice_while_flushes_run(settings, cache_kind):
     )
     assert pending() == {}, "views left in the cache"
     assert sum(1 for m in moved if m) >= 1
+
+
+@pytest.mark.django_db
+def test_a_process_asks_whether_a_flush_is_due_once_per_period(
+    client, settings, territories, monkeypatch
+):
+    settings.TOUTPRES_PAGE_VIEWS_FLUSH_SECONDS = 60
+    monkeypatch.setattr(counting, "_next_flush_check", 0.0)
+    asked = []
+    add = counting.cache.add
+    monkeypatch.setattr(
+        counting.cache,
+        "add",
+        lambda key, *a, **k: (asked.append(key), add(key, *a, **k))[1],
+    )
+    for _ in range(5):
+        client.get("/", HTTP_USER_AGENT=AGENT)
+    assert asked.count(counting.FLUSH_DUE) == 1, (
+        f"the flush-due entry was asked {asked.count(counting.FLUSH_DUE)} times for 5 views"
+    )
