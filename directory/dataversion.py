@@ -28,9 +28,17 @@ def current(name: str = DATA, default: int = 0, using: str | None = None) -> int
     """The counter's value (``default`` without its row): one primary-key read, on
     ``using`` (else where the router sends it)."""
     model = _model()
-    rows = model.objects.using(using) if using else model.objects
-    value = rows.filter(pk=name).values_list("value", flat=True).first()
-    return default if value is None else value
+    using = using or router.db_for_read(model)
+    # Read on most requests (layer tiles, pages): plain SQL, not a queryset compiled each
+    # time (the compilation cost more than the read).
+    meta, quote = model._meta, connections[using].ops.quote_name
+    sql = "SELECT {} FROM {} WHERE {} = %s".format(  # noqa: S608 (identifiers from model meta)
+        quote(meta.get_field("value").column), quote(meta.db_table), quote(meta.pk.column)
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [name])
+        row = cursor.fetchone()
+    return default if row is None else row[0]
 
 
 def _bump_now(using: str) -> None:
