@@ -3,6 +3,8 @@ rebuilt on the primary even when public requests read a replica, one request rea
 database, the rebuild never takes a lock that replicas replay as blocking, and clients
 cannot fill the shared cache with week-long entries of their own making."""
 
+import contextlib
+
 import pytest
 from django.core.cache import cache
 from django.db import connection, router
@@ -17,17 +19,26 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def public_request_on_a_replica(monkeypatch):
-    """A public request with the router installed and a usable replica; the ``replica``
-    alias does not exist here, so any read the router sends to it fails loudly."""
+    """A context: a public request with the router installed and a usable replica; the
+    ``replica`` alias does not exist here, so any read the router sends to it fails loudly."""
     monkeypatch.setattr(router, "routers", [dbrouter.PrimaryReplicaRouter()])
     monkeypatch.setattr(dbrouter, "replica_usable", lambda: True)
-    public = dbrouter._public_request.set(True)
-    choice = dbrouter._request_choice.set(None)
-    yield
-    dbrouter._public_request.reset(public)
-    dbrouter._request_choice.reset(choice)
+
+    @contextlib.contextmanager
+    def public():
+        mark = dbrouter._public_request.set(True)
+        choice = dbrouter._request_choice.set(None)
+        try:
+            yield
+        finally:
+            dbrouter._public_request.reset(mark)
+            dbrouter._request_choice.reset(choice)
+
+    return public
 
 
+# Outside a transaction: the router sends reads inside one to the primary anyway.
+@pytest.mark.django_db(transaction=True)
 def test_cells_are_checked_rebuilt_and_read_on_the_primary(make_actor, public_request_on_a_replica):
     # The version the request got (from the replica, or the primary) and a stale set of
     # cells: the cells' version, the rebuild and the read of the cells must all happen on
@@ -36,13 +47,16 @@ def test_cells_are_checked_rebuilt_and_read_on_the_primary(make_actor, public_re
     version = dataversion.current(using="default")
     x, y = tile_of(1.5, 47.5, 6)
     try:
-        cells = layercells.clusters(version, 6, x, y)
+        with public_request_on_a_replica():
+            cells = layercells.clusters(version, 6, x, y)
+            cells_version = layercells.cells_version()
     except Exception as error:  # ConnectionDoesNotExist: a read went to the replica
         pytest.fail(f"the cells machinery read the replica during a public request: {error!r}")
     assert [n for _, _, n, _, _ in cells] == [1], cells
-    assert layercells.cells_version() == version
+    assert cells_version == version
 
 
+@pytest.mark.django_db(transaction=True)
 def test_one_request_reads_one_database(monkeypatch):
     # The replica turns usable in the middle of a request (its health check came due): the
     # request keeps reading where it started, so the data version it read and the rows it
