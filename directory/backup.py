@@ -25,12 +25,13 @@ import shutil
 import sqlite3
 import subprocess
 import tarfile
+import time
 import zlib
 from importlib import metadata
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils.timezone import now
 
@@ -300,6 +301,35 @@ def _place(staged: Path, folder: Path) -> None:
             _move(Path(directory) / name, destination / name)
 
 
+def _data_version_or_zero(using: str) -> int:
+    """The data version before a restore (0 in a new, empty database)."""
+    from . import dataversion
+
+    try:
+        with transaction.atomic(using=using):
+            return dataversion.current(using=using)
+    except DatabaseError:
+        return 0
+
+
+def _advance_data_version(using: str, before: int) -> None:
+    """After a restore, the data version moves past every number caches may have seen.
+
+    The backup brings back its own, older number: the map's tiles cached in nginx, Redis or a
+    CDN under the numbers that followed it would be served again for different data. The
+    new number is past the backup's, the replaced database's, and the clock's seconds (for
+    caches that outlived a database they were not told about, as on a new server).
+    """
+    from . import dataversion
+    from .models import DataVersion
+
+    restored = _data_version_or_zero(using)
+    value = max(restored, before, int(time.time())) + 1
+    DataVersion.objects.using(using).update_or_create(
+        name=dataversion.DATA, defaults={"value": value}
+    )
+
+
 def restore(source: Path, using: str = "default", force: bool = False) -> dict:
     """Restore the backup in ``source`` into the configured database and folders: the
     manifest and the whole archive are checked and extracted first, so a bad backup changes
@@ -326,7 +356,9 @@ def restore(source: Path, using: str = "default", force: bool = False) -> dict:
                 _extract(archive, staging)
         except (OSError, EOFError, zlib.error, tarfile.TarError) as error:
             raise BackupError(f"The archive cannot be read: {error}") from error
+        before = _data_version_or_zero(using)
         _restore_database(connection, source, backend)
+        _advance_data_version(using, before)
         for name, folder in (
             ("media", settings.MEDIA_ROOT),
             ("imports", settings.TOUTPRES_IMPORT_DIR),

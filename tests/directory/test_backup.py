@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from django.db import connection
 from directory.models import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
+VERSION_TABLE = "directory_dataversion"
 
 
 def _tables(cursor, vendor) -> list[str]:
@@ -140,7 +142,9 @@ def test_a_backup_restores_into_a_new_database_identical(
     finally:
         restored_connection.close()
     assert original["directory_actor"][0] == 2, "the backup did not hold the committed listings"
-    differing = {t for t in original if original[t] != restored.get(t)}
+    # The data version alone moves on, past every number a cache may have seen
+    # (tests/directory/test_backup.py::test_a_restore_moves_the_data_version_past_every_cache).
+    differing = {t for t in original if original[t] != restored.get(t)} - {VERSION_TABLE}
     assert not differing, f"tables that differ after restore: {sorted(differing)}"
     assert _files(tmp_path / "media-new") == _files(settings.MEDIA_ROOT)
     assert _files(tmp_path / "imports-new") == _files(settings.TOUTPRES_IMPORT_DIR)
@@ -161,3 +165,35 @@ def test_a_damaged_backup_is_refused(make_actor, tmp_path, restored_database):
     url, _ = restored_database
     result = _restore(tmp_path, url, target)
     assert result.returncode != 0 and "damaged" in result.stderr, result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_moves_the_data_version_past_every_cache(make_actor, tmp_path, restored_database):
+    # Tiles are cached (nginx, Redis, CDNs) under the data version: a restore that brought
+    # back the backup's older number would serve the tiles of the numbers that followed it.
+    from directory import dataversion
+
+    make_actor(name="Ferme des Saules", lat=47.91, lon=1.91)
+    target = tmp_path / "sauvegarde"
+    call_command("backup", str(target))
+    backed_up = dataversion.current()
+    for _ in range(3):
+        make_actor(name="Écrite après la sauvegarde", lat=47.5, lon=1.5)
+    seen = dataversion.current()
+    assert seen > backed_up
+
+    url, connect = restored_database
+    started = int(time.time())
+    result = _restore(tmp_path, url, target)
+    assert result.returncode == 0, result.stderr
+    restored_connection = connect()
+    try:
+        cursor = restored_connection.cursor()
+        cursor.execute(f"SELECT value FROM {VERSION_TABLE} WHERE name = 'data'")  # noqa: S608
+        (value,) = cursor.fetchone()
+    finally:
+        restored_connection.close()
+    assert value > max(seen, started), (
+        f"after a restore the data version is {value}: caches saw up to {seen}, so tiles "
+        "cached under the following numbers would come back for other data"
+    )
