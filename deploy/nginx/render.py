@@ -32,7 +32,9 @@ events {{
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log {prefix}/access.log;
+    # Buffered: a write per 64 KB of log lines, not one per request (cached tiles come by
+    # the thousand per second on launch day).
+    access_log {prefix}/access.log combined buffer=64k flush=5s;
     client_body_temp_path {prefix}/tmp/body;
     proxy_temp_path {prefix}/tmp/proxy;
     fastcgi_temp_path {prefix}/tmp/fastcgi;
