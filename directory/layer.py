@@ -40,7 +40,7 @@ from .layercells import (
 )
 from .models import Actor
 from .schedule import paris_now
-from .search import Search, SearchForm
+from .search import FILTER_PARAMS, Search, SearchForm
 
 # Below CLUSTER_BELOW_ZOOM, or above MAX_MARKERS in view, the layer returns clusters.
 MAX_MARKERS = 1500
@@ -158,17 +158,8 @@ def layer(request):
 # above, decided by the same cell index everywhere; URLs repeat across visitors, so shared
 # caches and CDNs can keep them.
 
-TILE_FILTERS = (
-    "q",
-    "kind",
-    "category",
-    "label",
-    "mode",
-    "open",
-    "departement",
-    "commune",
-    "region",
-)
+# What a tile keeps of a search (its place is the tile itself).
+TILE_FILTERS = FILTER_PARAMS
 VERSIONED_MAX_AGE = 86_400  # the URL names the data version: a change means a new URL
 VERSIONED_S_MAXAGE = 7 * 86_400
 UNVERSIONED_MAX_AGE = 60

@@ -33,6 +33,22 @@ from .schedule import WEEKDAYS, open_at, open_on, paris_now
 from .serializers import FEATURE_VALUES, LINK_VALUES, actor_url_template, feature, site_root
 
 MIN_RADIUS_KM, MAX_RADIUS_KM, DEFAULT_RADIUS_KM = 5, 100, 20
+# The query parameters a search reads: where it looks (the place) and what it keeps (the
+# filters). The HTML pages read both; the map's tiles only the filters, the tile being the place.
+PLACE_PARAMS = ("where", "near", "radius", "bbox")
+FILTER_PARAMS = (
+    "q",
+    "kind",
+    "category",
+    "label",
+    "mode",
+    "open",
+    "departement",
+    "commune",
+    "region",
+)
+SEARCH_PARAMS = frozenset(PLACE_PARAMS + FILTER_PARAMS)
+
 OPEN_CHOICES = [("now", _("ouvert maintenant"))] + [
     (name, label)
     for name, label in zip(

@@ -19,27 +19,12 @@ from .figures.counting import record_search
 from .layer import tile_degrees
 from .markers import legend, map_styles
 from .models import Actor, ActorKind, Article, DistributionLink, ModerationStatus
-from .search import Search, SearchForm, load_page
+from .search import SEARCH_PARAMS, Search, SearchForm, load_page
 from .serializers import actor_feature
 from .structured_data import local_business
 
 RADII = [5, 10, 20, 30, 50, 75, 100]
 FILTERS = ("kind", "category", "label", "mode", "open")
-SEARCH_PARAMS = {
-    "where",
-    "near",
-    "radius",
-    "q",
-    "kind",
-    "category",
-    "label",
-    "mode",
-    "open",
-    "bbox",
-    "departement",
-    "commune",
-    "region",
-}
 LIST_PAGE_SIZE = 20
 
 
