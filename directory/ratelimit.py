@@ -155,6 +155,12 @@ def _closed_count(name: str) -> int:
     return value
 
 
+def forget_closed_windows() -> None:
+    """Drop this process's memo of closed windows: for when the cache itself was emptied
+    (tests, or an operator's ``cache.clear()``), so that no count outlives it."""
+    _CLOSED.clear()
+
+
 def sliding_allow(
     scope: str, key: str, limit: int, window_seconds: int, now: float | None = None
 ) -> tuple[bool, int]:

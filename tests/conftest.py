@@ -34,7 +34,12 @@ def _empty_cache():
     # Geocoding answers are cached; each test starts from a clean slate.
     from django.core.cache import cache
 
+    from directory import ratelimit
+
     cache.clear()
+    # The closed windows' counts each process remembers would outlive the cache: a quota
+    # filled by an earlier test in the previous minute would still weigh on this one.
+    ratelimit.forget_closed_windows()
 
 
 @pytest.fixture(autouse=True)
