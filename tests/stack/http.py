@@ -14,6 +14,7 @@ class Answer:
     status: int
     headers: object  # email.message.Message: get(), get_all()
     text: str
+    body: bytes = b""  # as sent (still compressed when Content-Encoding says so)
 
     def cache_control(self) -> str:
         return ", ".join(self.headers.get_all("Cache-Control") or [])
@@ -61,12 +62,14 @@ class StackClient:
         request = urllib.request.Request(url, data=body, method=method, headers=all_headers)  # noqa: S310
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
+                body = response.read()
                 return Answer(
-                    response.status, response.headers, response.read().decode("utf-8", "replace")
+                    response.status, response.headers, body.decode("utf-8", "replace"), body
                 )
         except urllib.error.HTTPError as error:  # 3xx (not followed), 4xx, 5xx
             with error:
-                return Answer(error.code, error.headers, error.read().decode("utf-8", "replace"))
+                body = error.read()
+                return Answer(error.code, error.headers, body.decode("utf-8", "replace"), body)
 
     def get(self, path: str, headers=None) -> Answer:
         return self.request("GET", path, headers=headers)

@@ -3,6 +3,7 @@ tile of the current data version is answered by nginx alone and is the same for 
 visitor; a write gives new URLs, which reach the application; time-dependent and
 free-text tiles are never kept by nginx."""
 
+import gzip
 import json
 import math
 
@@ -102,3 +103,18 @@ def test_time_dependent_free_text_and_odd_tiles_are_not_kept_by_nginx(client, qu
         assert answer.max_age() <= 3600
     if query == "open=now":
         assert answers[0].max_age() <= 60, answers[0].cache_control()
+
+
+def test_cached_tiles_go_out_compressed_as_nginx_keeps_them(client):
+    path = tile_path(1.9, 47.9, 9)
+    version = client.get(path).headers["X-Data-Version"]
+    url = f"{path}?v={version}"
+    client.get(url)  # nginx keeps it
+    packed = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["X-Cache-Status"] == "HIT", packed.headers
+    assert packed.headers.get("Content-Encoding") == "gzip", "the cached tile was not compressed"
+    # A client that accepts no compression gets the same tile, unpacked by nginx.
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert plain.headers["X-Cache-Status"] == "HIT" and not plain.headers.get("Content-Encoding")
+    assert json.loads(gzip.decompress(packed.body)) == json.loads(plain.text)
+    assert json.loads(plain.text)["features"], "the tile around Orléans is empty"
