@@ -400,6 +400,17 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     _redis_options = CACHES["default"].setdefault("OPTIONS", {})
     _redis_options.setdefault("socket_connect_timeout", 0.5)
     _redis_options.setdefault("socket_timeout", 0.5)
+# Public pages kept for anonymous visitors while nothing they show changed
+# (directory.pagecache): each server process's own memory by default, bounded; 0 turns
+# the page cache off.
+TOUTPRES_PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
+CACHES["pages"] = env.cache_url("PAGE_CACHE_URL", default="locmemcache://toutpres-pages")
+if CACHES["pages"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    CACHES["pages"].setdefault("OPTIONS", {}).setdefault(
+        "MAX_ENTRIES", env.int("PAGE_CACHE_ENTRIES", default=1000)
+    )
+if CACHES["pages"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["pages"]["BACKEND"] = "directory.cache.RedisCache"
 # Sessions in the database by default; "django.contrib.sessions.backends.cache" keeps them
 # in the shared cache only (lost if Redis restarts), "…cached_db" in both.
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")

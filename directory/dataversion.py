@@ -5,7 +5,8 @@ Reading it is one primary-key read (``current()``), never an aggregate over the 
 table. Writes bump it once per transaction, after commit (``transaction.on_commit``): a
 reader that sees the new number also sees the new rows, and a rolled-back write bumps
 nothing. What bumps it: saves and deletions of actors and of what public filters read
-(schedules, distribution links, taxonomy), the actors' many-to-many changes, the actor
+(schedules, distribution links, taxonomy), photos and « Fenêtre sur » portraits (the
+public pages show them), the actors' and portraits' many-to-many changes, the actor
 queryset's update/bulk_create/bulk_update/delete, territory imports; not the writes about
 a listing the public neither saw nor sees (a registration's steps). Commands that write
 with raw SQL call ``bump()`` themselves.
@@ -150,6 +151,11 @@ def watched_models():
         m.Category,
         m.Label,
         m.SaleMode,
+        # Shown on the public pages the page cache keeps (directory.pagecache).
+        m.ActorPhoto,
+        m.Article,
+        m.ArticleImage,
+        m.Partner,
     ]
 
 
@@ -157,7 +163,7 @@ def connect() -> None:
     """Connect the receivers (AppConfig.ready)."""
     from geodata.signals import territories_imported
 
-    from .models import Actor
+    from .models import Actor, Article
 
     post_init.connect(_remember, sender=Actor, dispatch_uid="dataversion.actor.init")
     for model in watched_models():
@@ -174,4 +180,7 @@ def connect() -> None:
     for field in ("categories", "labels", "sale_modes"):
         through = getattr(Actor, field).through
         m2m_changed.connect(_on_m2m, sender=through, dispatch_uid=f"dataversion.{field}")
+    m2m_changed.connect(
+        _on_m2m, sender=Article.actors.through, dispatch_uid="dataversion.article-actors"
+    )
     territories_imported.connect(_on_territories, dispatch_uid="dataversion.territories")

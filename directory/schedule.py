@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, F, OuterRef, Q
 
+from . import clock
 from .models import OpeningSlot, ScheduleException
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -12,8 +13,9 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 
 def paris_now(now: datetime.datetime | None = None) -> datetime.datetime:
-    """The current time in Europe/Paris (``now`` may be injected by tests)."""
-    now = now or datetime.datetime.now(datetime.UTC)
+    """The current time in Europe/Paris: ``now``, else the site's clock (directory.clock),
+    the one the page cache expires by."""
+    now = now or clock.now()
     return now.astimezone(PARIS)
 
 

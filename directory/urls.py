@@ -13,15 +13,18 @@ from .figures import views as figures
 from .imports import views as imports
 from .moderation import views as moderation
 from .opendata import views as opendata
+from .pagecache import public_page
 from .registration import views as owner
 
 app_name = "directory"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("acteurs/<slug:slug>/", views.actor_detail, name="actor-detail"),
+    # The pages a launch-day crowd asks again and again, kept while nothing they show
+    # changed (directory.pagecache).
+    path("", public_page(views.home), name="home"),
+    path("acteurs/<slug:slug>/", public_page(views.actor_detail), name="actor-detail"),
     path("fiche/", sheet.sheet, name="sheet"),
-    path("marches/", views.markets, name="markets"),
+    path("marches/", public_page(views.markets), name="markets"),
     path("carte.html", standalone.download, name="standalone-map"),
     path("embed/", embed.embed, name="embed"),
     path("donnees/", opendata.index, name="opendata"),

@@ -1,5 +1,7 @@
 """Public pages."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.core.paginator import Paginator
@@ -12,7 +14,7 @@ from django.utils.translation import gettext
 from geodata.gazetteer import locate
 from geodata.models import Commune
 
-from . import dataversion
+from . import dataversion, pagecache
 from .api.places import outlines_url
 from .editorial.views import cards
 from .figures.counting import record_search
@@ -64,8 +66,19 @@ def home(request, fixed=None, title=None, template="directory/home.html", embed=
             for actor in actors:
                 mark_elsewhere(actor, origin)
             if not request.GET.get("page"):
-                record_search(
-                    search_place(search, origin), search_product(search), page.paginator.count
+                # Counted again when the page comes from the page cache.
+                pagecache.every_view(
+                    request,
+                    record_search,
+                    search_place(search, origin),
+                    search_product(search),
+                    page.paginator.count,
+                )
+            if search.open == "now":
+                # Who is open changes with the minute, without any write.
+                pagecache.expires_at(
+                    request,
+                    search.now.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1),
                 )
             context.update(
                 search=search,

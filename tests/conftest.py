@@ -30,13 +30,22 @@ def _private_import_dir(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    # Tests change rows inside a transaction that never commits, so the data version the
+    # page cache keys on never moves: pages are rendered afresh unless a test turns the
+    # cache on (tests/directory/test_page_cache.py; the stack tests run it as deployed).
+    settings.TOUTPRES_PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # Geocoding answers are cached; each test starts from a clean slate.
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     from directory import ratelimit
 
     cache.clear()
+    caches["pages"].clear()
     # The closed windows' counts each process remembers would outlive the cache: a quota
     # filled by an earlier test in the previous minute would still weigh on this one.
     ratelimit.forget_closed_windows()

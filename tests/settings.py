@@ -14,7 +14,7 @@ TASKS = {"default": {"BACKEND": TASK_BACKENDS["immediate"]}}  # noqa: F405
 # The shared database cache of production is tested across real processes in
 # tests/security/test_shared_rate_limits.py; CACHE_URL still chooses, for a whole run.
 if not env.str("CACHE_URL", default=""):  # noqa: F405
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}  # noqa: F405
 # Templates name static files that the test run never collects: plain names, no manifest
 # (the hashed names of production are tested against the real stack in tests/stack).
 STORAGES = {

@@ -1,6 +1,7 @@
 """The production stack as an operator deploys it (deploy/): nginx in front of gunicorn,
 DEBUG off, the static files collected with hashed names, on the test PostGIS."""
 
+import gzip
 import json
 import re
 from urllib.parse import urlparse
@@ -105,3 +106,16 @@ def test_debug_is_off(client):
     assert "Server" not in answer.headers or "/" not in answer.headers["Server"], (
         "nginx tells its version"
     )
+
+
+def test_public_pages_are_served_again_from_the_page_cache(client):
+    # Each gunicorn worker keeps its own pages: asked often enough, one answers from memory.
+    path = "/?where=Orl%C3%A9ans&radius=20"
+    answers = [client.get(path, headers={"Accept-Encoding": "gzip"}) for _ in range(15)]
+    assert all(a.status == 200 for a in answers), [a.status for a in answers]
+    states = [a.headers.get("X-Page-Cache") for a in answers]
+    assert "hit" in states, f"no page came from the page cache: {states}"
+    bodies = {a.body for a in answers if a.headers.get("Content-Encoding") == "gzip"}
+    assert len({gzip.decompress(b) for b in bodies}) == 1, "the cached page differs"
+    assert not any(a.headers.get_all("Set-Cookie") for a in answers), "a public page set a cookie"
+    assert all("Content-Security-Policy" in a.headers for a in answers)
