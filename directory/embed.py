@@ -24,6 +24,7 @@ from geodata.models import Commune, Departement
 from .figures.counting import bump
 from .framing import allow_framing
 from .models import ActorKind, Category, EmbedView
+from .pagecache import public_page
 from .views import RADII, home
 
 CONTROLS = {
@@ -99,7 +100,15 @@ def embed(request):
             request, "directory/embed_error.html", {"errors": options.errors}, status=400
         )
         return allow_framing(response)
-    data = options.cleaned_data
+    response = _embed_page(request, options.cleaned_data)
+    record_view(request)  # on every load, from the page cache or not
+    return allow_framing(response)
+
+
+@public_page
+def _embed_page(request, data):
+    """The embed's page, from the options checked above (all in the query string, which
+    the page cache keys on)."""
     controls = data["controls"]
     language = data["lang"] or translation.get_language()
     kept = {name: request.GET.getlist(name) for name in KEPT_PARAMS if name in request.GET}
@@ -110,7 +119,7 @@ def embed(request):
         for value in values
     ]
     with translation.override(language):
-        response = home(
+        return home(
             request,
             template="directory/embed.html",
             embed={
@@ -123,8 +132,6 @@ def embed(request):
                 "language": language,
             },
         )
-    record_view(request)
-    return allow_framing(response)
 
 
 class BuilderForm(forms.Form):

@@ -234,3 +234,23 @@ def test_other_hosts_do_not_share_pages(client, farm, settings):
     other = client.get(farm.get_absolute_url(), HTTP_HOST="autre.example")
     assert other[HEADER] == "miss"
     assert "http://autre.example/acteurs/" in other.content.decode()
+
+
+def test_embedded_maps_are_cached_framable_and_counted_on_every_load(client, farm):
+    from directory.models import EmbedView
+
+    query = {"where": "Olivet", "radius": "10", "controls": "search,list"}
+    partner = {"Referer": "https://www.cc-blois.fr/carte"}
+    first = client.get("/embed/", query, headers=partner)
+    again = client.get("/embed/", query, headers=partner)
+    assert first[HEADER] == "miss" and again[HEADER] == "hit"
+    assert again.content == first.content and "La Chèvrerie" in again.content.decode()
+    for response in (first, again):
+        assert "frame-ancestors *" in response["Content-Security-Policy"]
+        assert "X-Frame-Options" not in response, "a cached embed refuses to be framed"
+    assert EmbedView.objects.get().views == 2, "a load served from the cache was not counted"
+    english = client.get("/embed/", {**query, "lang": "en"}, headers=partner)
+    assert english[HEADER] == "miss" and '<html lang="en"' in english.content.decode()
+    # Invalid options: the error page, never cached.
+    assert client.get("/embed/", {"controls": "<script>"}).status_code == 400
+    assert HEADER not in client.get("/embed/", {"controls": "<script>"})
