@@ -7,11 +7,10 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemaps
 from django.urls import include, path
-from django.views.decorators.csrf import csrf_exempt
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from directory.health import health
+from directory.language import set_language
 from directory.security_txt import security_txt
 from directory.sitemaps import SITEMAPS
 
@@ -21,9 +20,8 @@ admin.site.site_title = "Tout Près"
 urlpatterns = [
     path("admin/", admin.site.urls),
     # The language menu posts no CSRF token, so that public pages hold none and can be
-    # kept in the page cache (directory.pagecache); a forged post can only change the
-    # language a visitor reads, and « next » is checked against the site's hosts.
-    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    # kept in the page cache; another site's post is refused (directory.language).
+    path("i18n/setlang/", set_language, name="set_language"),
     path(".well-known/security.txt", security_txt, name="security-txt"),
     # Health check for load balancers and monitors (database, cache, migrations).
     path("sante/", health, name="health"),

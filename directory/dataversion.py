@@ -5,8 +5,9 @@ Reading it is one primary-key read (``current()``), never an aggregate over the 
 table. Writes bump it once per transaction, after commit (``transaction.on_commit``): a
 reader that sees the new number also sees the new rows, and a rolled-back write bumps
 nothing. What bumps it: saves and deletions of actors and of what public filters read
-(schedules, distribution links, taxonomy), photos and « Fenêtre sur » portraits (the
-public pages show them), the actors' and portraits' many-to-many changes, the actor
+(schedules, distribution links, taxonomy), photos, « Fenêtre sur » portraits, import
+sources and territories edited one by one (the public pages show them), the actors' and
+portraits' many-to-many changes, the actor
 queryset's update/bulk_create/bulk_update/delete, territory imports; not the writes about
 a listing the public neither saw nor sees (a registration's steps). Commands that write
 with raw SQL call ``bump()`` themselves.
@@ -139,6 +140,8 @@ def _on_territories(sender, **kwargs):
 
 def watched_models():
     """Models whose rows change what the public sees on the map, lists and figures."""
+    from geodata.models import Commune, Departement, PostalCode, Region
+
     from . import models as m
 
     return [
@@ -156,6 +159,12 @@ def watched_models():
         m.Article,
         m.ArticleImage,
         m.Partner,
+        m.ImportSource,  # a listing's source and licence
+        # Names a page prints, edited in the admin between territory imports.
+        Region,
+        Departement,
+        Commune,
+        PostalCode,
     ]
 
 

@@ -17,7 +17,8 @@ depends on:
 Only anonymous visitors' pages are kept: a request with a session cookie, a message
 waiting, or the read-your-writes cookie is served as usual, and so is a page that sets a
 cookie, writes the session, queues a message or asks for a CSRF token (a token in a shared
-page would be someone else's). The pages kept therefore hold nothing personal, which is
+page would be someone else's), or that the view keeps private (``keep_private()``: a search
+around a visitor's position or a street address, which a stranger could otherwise probe). The pages kept therefore hold nothing personal, which is
 also why they can be stored compressed once (no secret for a BREACH attack to guess).
 
 What a view does on every view, hit or miss (counting a search for the staff figures),
@@ -95,6 +96,11 @@ def expires_at(request, moment: datetime.datetime) -> None:
     request._page_cache_until = min(getattr(request, "_page_cache_until", at), at)
 
 
+def keep_private(request) -> None:
+    """This page must not be kept (it reveals what one visitor asked)."""
+    request._page_cache_private = True
+
+
 def every_view(request, function, *args) -> None:
     """Call ``function(*args)`` now, and again whenever this page is served from the cache.
     ``function`` must be a module-level function; ``args`` plain values."""
@@ -134,6 +140,8 @@ def _until(request, now: datetime.datetime) -> float:
 
 
 def _cacheable_response(request, response) -> bool:
+    if getattr(request, "_page_cache_private", False):
+        return False
     if response.status_code != 200 or response.streaming or response.cookies:
         return False
     if response.has_header("Content-Encoding"):
@@ -168,7 +176,9 @@ def _from_entry(request, entry) -> HttpResponse:
         response[name] = value
     if accepts_gzip:
         response["Content-Encoding"] = "gzip"
-    patch_vary_headers(response, ("Accept-Encoding",))
+    # As a fresh page's (the session middleware adds Cookie when the page reads the user):
+    # a shared cache must not hand this anonymous copy to a signed-in visitor.
+    patch_vary_headers(response, ("Accept-Encoding", "Cookie"))
     response[HEADER] = "hit"
     return response
 

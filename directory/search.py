@@ -223,6 +223,9 @@ class Search:
     regions: list[str] = field(default_factory=list)
     now: datetime.datetime | None = None
     open_date: datetime.date | None = None
+    # How precise the place searched around is: "point" (near=, a visitor's position),
+    # the geocoder's precision ("municipality", "street", "housenumber"…), "" for none.
+    place_precision: str = ""
 
     @classmethod
     def from_form(cls, form: SearchForm, now=None, resolve_place=True) -> "Search":
@@ -241,6 +244,7 @@ class Search:
             communes=data.get("commune") or [],
             regions=data.get("region") or [],
             now=paris_now(now),
+            place_precision="point" if data.get("near") else "",
         )
         where = (data.get("where") or "").strip()
         if where and search.point is None and resolve_place:
@@ -249,6 +253,7 @@ class Search:
                 unknown_place(form, where)
             else:
                 search.point, search.place_label = result.point, result.label
+                search.place_precision = result.precision
         return search
 
     def is_unfiltered(self) -> bool:

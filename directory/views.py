@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from geodata.gazetteer import locate
 from geodata.models import Commune
 
-from . import dataversion, pagecache
+from . import clock, dataversion, pagecache
 from .api.places import outlines_url
 from .editorial.views import cards
 from .figures.counting import record_search
@@ -57,6 +57,10 @@ def home(request, fixed=None, title=None, template="directory/home.html", embed=
     search = None
     if searching and form.is_valid():
         search = Search.from_form(form)
+        if search.place_precision not in ("", "municipality"):
+            # Around a visitor's position or a street address: theirs alone. Kept, a
+            # stranger guessing it could tell from the answer that someone searched there.
+            pagecache.keep_private(request)
         context["place_suggestions"] = place_suggestions(request, form)
         if not form.errors:
             results = search.results()
@@ -241,8 +245,11 @@ def actor_detail(request, slug):
             "schedule_exceptions",
             "photos",
             Prefetch(
+                # Only the places the public may see: a pending market is not named.
                 "distribution_links",
-                queryset=DistributionLink.objects.with_places(),
+                queryset=DistributionLink.objects.filter(
+                    place__status=ModerationStatus.PUBLISHED
+                ).with_places(),
             ),
             Prefetch(
                 "supplier_links",
@@ -263,7 +270,7 @@ def actor_detail(request, slug):
             "canonical_url": url,
             "photos": photos,
             "articles": articles,
-            "today": timezone.localdate(),
+            "today": timezone.localdate(clock.now()),
             "jsonld": local_business(actor, url, [absolute for _, absolute in photos]),
             "map_config": {
                 "tilesUrl": settings.TILES_URL,
