@@ -37,6 +37,20 @@ def _no_page_cache(settings):
     settings.TOUTPRES_PAGE_CACHE_SECONDS = 0
 
 
+@pytest.fixture
+def page_cache(settings):
+    """The page cache on, as deployed, empty; the site's clock running again afterwards."""
+    from django.core.cache import caches
+
+    from directory import clock
+
+    settings.TOUTPRES_PAGE_CACHE_SECONDS = 300
+    caches["pages"].clear()
+    yield
+    caches["pages"].clear()
+    clock.thaw()
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Geocoding answers are cached; each test starts from a clean slate.

@@ -5,7 +5,6 @@ import datetime
 import gzip
 
 import pytest
-from django.core.cache import caches
 from django.urls import reverse
 
 from directory import clock
@@ -13,19 +12,10 @@ from directory.models import Actor, Article, ArticleKind, ArticleStatus, Opening
 from directory.schedule import PARIS
 from geodata.models import Commune
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 HEADER = "X-Page-Cache"
 SEARCH = {"where": "Olivet", "radius": "10"}
-
-
-@pytest.fixture(autouse=True)
-def page_cache(settings):
-    settings.TOUTPRES_PAGE_CACHE_SECONDS = 300
-    caches["pages"].clear()
-    yield
-    caches["pages"].clear()
-    clock.thaw()
 
 
 @pytest.fixture

@@ -2,25 +2,14 @@
 can make another visitor receive, or learn about another visitor, through it."""
 
 import pytest
-from django.core.cache import caches
 
-from directory import clock
 from directory.models import ImportSource
 from geodata.models import Commune
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 HEADER = "X-Page-Cache"
 SEARCH = {"where": "Olivet", "radius": "10"}
-
-
-@pytest.fixture(autouse=True)
-def page_cache(settings):
-    settings.TOUTPRES_PAGE_CACHE_SECONDS = 300
-    caches["pages"].clear()
-    yield
-    caches["pages"].clear()
-    clock.thaw()
 
 
 @pytest.fixture
