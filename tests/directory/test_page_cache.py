@@ -7,14 +7,14 @@ import gzip
 import pytest
 from django.urls import reverse
 
-from directory import clock
+from directory import clock, pagecache
 from directory.models import Actor, Article, ArticleKind, ArticleStatus, OpeningSlot, SearchDay
 from directory.schedule import PARIS
 from geodata.models import Commune
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
-HEADER = "X-Page-Cache"
+HEADER = pagecache.HEADER
 SEARCH = {"where": "Olivet", "radius": "10"}
 
 

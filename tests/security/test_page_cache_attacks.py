@@ -4,12 +4,10 @@ can make another visitor receive, or learn about another visitor, through it."""
 import pytest
 
 from directory.models import ImportSource
+from directory.pagecache import HEADER
 from geodata.models import Commune
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
-
-HEADER = "X-Page-Cache"
-SEARCH = {"where": "Olivet", "radius": "10"}
 
 
 @pytest.fixture
