@@ -170,6 +170,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
     "DB_CONN_MAX_AGE", default=0 if DATABASES["default"]["ENGINE"].endswith("spatialite") else 60
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The search's statement prepared once per PostgreSQL connection (directory.prepared); 0 for
+# a connection pooler in transaction mode (PgBouncer), which does not keep sessions.
+TOUTPRES_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 # A streaming read replica of the PostGIS primary (docs/operators.md, « Passer à plusieurs
 # serveurs »): public reads go to it, writes, signed-in users and recent writers to the
 # primary, and reads fall back to the primary when it is down or lags (directory.dbrouter).

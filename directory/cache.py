@@ -22,9 +22,12 @@ class DatabaseCache(DjangoDatabaseCache):
     """Django's database cache, whose ``incr`` cannot lose a count between processes.
 
     Django's own reads the value and writes it back: two processes reading the same count
-    both pass a limit, and the write also resets the entry's expiry. Here a no-op write
-    first takes the row's lock (PostgreSQL) or the database's write lock (SQLite), then
-    the value is read and only the value is updated.
+    both pass a limit, and the write also resets the entry's expiry. Here the row is locked
+    first, then the value is read and only the value is updated. On PostgreSQL the lock and
+    the read are one ``SELECT … FOR UPDATE`` (a no-op UPDATE left a dead row version per
+    API request), and the commit does not wait for the disk (``synchronous_commit`` off for
+    this transaction only): a crash can forget the last counts, never a listing. SQLite
+    takes the database's write lock with a no-op write, then reads.
     """
 
     def incr(self, key, delta=1, version=None):
@@ -33,19 +36,21 @@ class DatabaseCache(DjangoDatabaseCache):
         connection = connections[db]
         q = connection.ops.quote_name
         table, cache_key, value_column = q(self._table), q("cache_key"), q("value")
+        read = f"SELECT {value_column}, {q('expires')} FROM {table} WHERE {cache_key} = %s"  # noqa: S608 (quoted identifiers)
         with transaction.atomic(using=db), connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {cache_key} = {cache_key} WHERE {cache_key} = %s",  # noqa: S608 (quoted identifiers)
-                [key],
-            )
-            if cursor.rowcount:
-                cursor.execute(
-                    f"SELECT {value_column}, {q('expires')} FROM {table} WHERE {cache_key} = %s",  # noqa: S608
-                    [key],
-                )
+            if connection.vendor == "postgresql":
+                # One round trip: both statements are sent together, the lock read answers.
+                cursor.execute(f"SET LOCAL synchronous_commit TO OFF; {read} FOR UPDATE", [key])
                 row = cursor.fetchone()
             else:
+                cursor.execute(
+                    f"UPDATE {table} SET {cache_key} = {cache_key} WHERE {cache_key} = %s",  # noqa: S608
+                    [key],
+                )
                 row = None
+                if cursor.rowcount:
+                    cursor.execute(read, [key])
+                    row = cursor.fetchone()
             if row is None or self._expired(connection, row[1]):
                 raise ValueError(f"Key '{key}' not found")
             value = pickle.loads(base64.b64decode(connection.ops.process_clob(row[0]).encode()))  # noqa: S301 (our own cache rows)

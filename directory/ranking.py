@@ -11,24 +11,68 @@ search's own querysets (``Search.filtered()``, ``near_metres()``): the ORM write
 and the distance, this module only chains them as common table expressions. Doing it in
 Python took three round trips and the ranking loop; the API's page then adds its features to
 the same statement (``page_statement``), so a search request is one query.
+
+The statement is compiled with the centre and radius as slots (``near(BOUND)``) and kept
+per process for each set of filters (``_statement``): compiling it took longer than running
+it. Searches run where public reads go (the read replica when there is one).
 """
 
 import datetime
+from collections import OrderedDict
 from functools import lru_cache
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models.expressions import RawSQL
 
+from geodata.spatial import bind
+
+from . import prepared
 from .models import Actor, ActorKind, DistributionLink
 from .models.expressions import RelatedSlugs
+from .models.querysets import BOUND, bound_origin
 from .serializers import FEATURE_VALUES, LINK_VALUES
 
 ORDER = "metres, via IS NOT NULL, pk"
+# Compiled rankings kept per process, the least recently used dropped first. Each is a few
+# kilobytes of SQL; the filters a site offers make far fewer shapes than this.
+STATEMENTS_KEPT = 256
+_STATEMENTS: "OrderedDict[tuple, tuple[str, list, object]]" = OrderedDict()
+
+
+def read_connection():
+    """Where a search's statement runs: where the router sends public reads of actors."""
+    return connections[router.db_for_read(Actor)]
 
 
 def _sql(queryset) -> tuple[str, list]:
     sql, params = queryset.query.sql_with_params()
     return sql, list(params)
+
+
+def _shape(search, vendor: str) -> tuple | None:
+    """What a compiled ranking depends on besides its centre and radius, or None when it
+    cannot be reused: a text search reads the categories' names when it is compiled, and
+    « open now » the current minute."""
+    if search.q.strip() or search.open == "now":
+        return None
+    return (
+        vendor,
+        tuple(search.kinds),
+        tuple(search.categories),
+        tuple(search.labels),
+        tuple(search.modes),
+        search.open,
+        search.now.date() if search.open and search.now else None,
+        tuple(search.bbox) if search.bbox else None,
+        tuple(search.departements),
+        tuple(search.communes),
+        tuple(search.regions),
+    )
+
+
+def forget_statements() -> None:
+    """Drop the compiled rankings (tests that change what compilation reads)."""
+    _STATEMENTS.clear()
 
 
 def _columns(queryset) -> list[str]:
@@ -42,10 +86,29 @@ def _columns(queryset) -> list[str]:
 
 def ranking_ctes(search) -> tuple[str, list]:
     """``WITH … ranked(pk, metres, via)``: every result of ``search`` (which has a point),
-    unordered. ``via`` is the DistributionLink an actor is reached through, else NULL."""
-    quote = connection.ops.quote_name
+    unordered. ``via`` is the DistributionLink an actor is reached through, else NULL.
+    The parameters are bound to the search's centre and radius."""
+    vendor = read_connection().vendor
+    key = _shape(search, vendor)
+    entry = _STATEMENTS.get(key) if key is not None else None
+    if entry is None:
+        entry = (*_compile_ranking(search), search.open_date)
+        if key is not None:
+            _STATEMENTS[key] = entry
+            if len(_STATEMENTS) > STATEMENTS_KEPT:
+                _STATEMENTS.popitem(last=False)
+    else:
+        _STATEMENTS.move_to_end(key)
+        search.open_date = entry[2]  # what filtered() sets when it runs
+    sql, params, _open_date = entry
+    return sql, bind(params, bound_origin(search.point, search.radius_km))
+
+
+def _compile_ranking(search) -> tuple[str, list]:
+    """The ranking's SQL, with the centre and radius as slots (geodata.spatial.Slot)."""
+    quote = read_connection().ops.quote_name
     filtered = search.filtered()
-    direct = filtered.near_metres(search.point, search.radius_km).order_by()
+    direct = filtered.near_metres(BOUND, None).order_by()
     parts = [("direct(pk, metres, kind)", _sql(direct.values("pk", "metres", "kind")))]
     place_kinds = list(ActorKind.places())
     marks = ", ".join(["%s"] * len(place_kinds))
@@ -56,7 +119,7 @@ def ranking_ctes(search) -> tuple[str, list]:
         places = _sql(
             Actor.objects.published()
             .filter(kind__in=place_kinds)
-            .near_metres(search.point, search.radius_km)
+            .near_metres(BOUND, None)
             .order_by()
             .values("pk", "metres")
         )
@@ -100,7 +163,7 @@ def ranking_ctes(search) -> tuple[str, list]:
 def ranked(search) -> list[tuple[int, float, int | None]]:
     """(pk, metres, via link pk) of every result, nearest first."""
     ctes, params = ranking_ctes(search)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(f"{ctes} SELECT pk, metres, via FROM ranked ORDER BY {ORDER}", params)  # noqa: S608 (built above)
         return cursor.fetchall()
 
@@ -151,7 +214,7 @@ def page_statement(search, offset: int, limit: int) -> tuple[str, list, list[str
     Returns the SQL, its parameters and the names of the columns it selects.
     """
     ctes, params = ranking_ctes(search)
-    tail, tail_params, names = _page_tail(connection.vendor)
+    tail, tail_params, names = _page_tail(read_connection().vendor)
     page = f"page(pk, metres, via, total) AS (SELECT pk, metres, via, COUNT(*) OVER () FROM ranked ORDER BY {ORDER} LIMIT %s OFFSET %s)"  # noqa: S608
     return f"{ctes}, {page}, {tail}", [*params, limit, offset, *tail_params], names
 
@@ -169,14 +232,15 @@ def page_rows(search, offset: int, limit: int) -> tuple[list[dict], list[dict | 
     apart (a 400 for the API, never on a normal page).
     """
     sql, params, names = page_statement(search, offset, limit)
+    connection = read_connection()
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(connection, cursor, sql, params)
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     if rows:
         total = rows[0]["total"]
     else:
         ctes, count_params = ranking_ctes(search)
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute(f"{ctes} SELECT COUNT(*) FROM ranked", count_params)  # noqa: S608 (built above)
             total = cursor.fetchone()[0]
     features, links = [], []

@@ -1,8 +1,9 @@
 """Backend-aware spatial index use: the same bounding-box prefilter on PostGIS and SpatiaLite."""
 
+from django.contrib.gis.db.models import PointField, PolygonField
 from django.contrib.gis.geos import Polygon
 from django.db import connections
-from django.db.models import FloatField, Func
+from django.db.models import Expression, FloatField, Func
 from django.db.models.expressions import RawSQL
 
 
@@ -20,6 +21,68 @@ class Latitude(Func):
     output_field = FloatField()
 
 
+class Slot:
+    """A parameter of a compiled statement whose value is given when it runs (``bind``)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self):
+        return f"Slot({self.name!r})"
+
+
+class Bound(Expression):
+    """``%s`` holding a Slot: a statement compiled once (Django's compilation costs more than
+    running a proximity query) then serves every centre and radius, bound by ``bind``."""
+
+    def __init__(self, name: str, output_field=None):
+        super().__init__(output_field=output_field or FloatField())
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        return "%s", [Slot(self.name)]
+
+
+def bind(params, values: dict) -> list:
+    """``params`` with each Slot replaced by its value in ``values``."""
+    return [values[p.name] if isinstance(p, Slot) else p for p in params]
+
+
+class BoundPoint(Func):
+    """The WGS84 point (Bound ``lon``, Bound ``lat``), made by the database."""
+
+    output_field = PointField(srid=4326)
+
+    def __init__(self):
+        super().__init__(Bound("lon"), Bound("lat"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="ST_SetSRID(ST_MakePoint(%(expressions)s), 4326)"
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="MakePoint(%(expressions)s, 4326)")
+
+
+class BoundBox(Func):
+    """The box (Bound ``west``, ``south``, ``east``, ``north``) as a WGS84 polygon (PostGIS)."""
+
+    output_field = PolygonField(srid=4326)
+    function = "ST_MakeEnvelope"
+    template = "%(function)s(%(expressions)s, 4326)"
+
+    def __init__(self):
+        super().__init__(*(Bound(name) for name in BOX_SLOTS))
+
+
+# A bbox given as BOUND_BOX to bbox_prefilter is bound at execution, under these names.
+BOX_SLOTS = ("west", "south", "east", "north")
+BOUND_BOX = "bound box"
+
+
 def rtree_table(model, field_name: str) -> str:
     """Name of the R-tree virtual table SpatiaLite keeps for a geometry column."""
     column = model._meta.get_field(field_name).column
@@ -32,13 +95,22 @@ def bbox_prefilter(queryset, field_name: str, bbox: tuple[float, float, float, f
     PostGIS answers ``&&`` from the GiST index by itself. SpatiaLite's spatial
     functions never touch its R-tree, so there the R-tree is queried explicitly:
     without it every proximity search would scan the whole table.
+
+    ``bbox`` may be BOUND_BOX: the box is then bound when the statement runs (``bind``,
+    BOX_SLOTS).
     """
-    min_x, min_y, max_x, max_y = bbox
+    if bbox is BOUND_BOX:
+        min_x, min_y, max_x, max_y = (Slot(name) for name in BOX_SLOTS)
+    else:
+        min_x, min_y, max_x, max_y = bbox
     connection = connections[queryset.db]
     if connection.vendor == "sqlite":
         table = connection.ops.quote_name(rtree_table(queryset.model, field_name))
         sql = f"SELECT pkid FROM {table} WHERE xmin <= %s AND xmax >= %s AND ymin <= %s AND ymax >= %s"  # noqa: S608 (identifier from model meta, values bound)
         return queryset.filter(pk__in=RawSQL(sql, (max_x, min_x, max_y, min_y)))  # noqa: S611 (values are bound parameters)
-    frame = Polygon.from_bbox(bbox)
-    frame.srid = 4326
+    if bbox is BOUND_BOX:
+        frame = BoundBox()
+    else:
+        frame = Polygon.from_bbox(bbox)
+        frame.srid = 4326
     return queryset.filter(**{f"{field_name}__bboverlaps": frame})

@@ -8,7 +8,14 @@ from django.db.models import ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Greatest, Round
 
 from geodata.distance import bbox_around, validate_coordinates, validate_radius_km
-from geodata.spatial import Latitude, Longitude, bbox_prefilter
+from geodata.spatial import (
+    BOUND_BOX,
+    Bound,
+    BoundPoint,
+    Latitude,
+    Longitude,
+    bbox_prefilter,
+)
 
 from ..dataversion import bump
 from .choices import ModerationStatus
@@ -16,8 +23,27 @@ from .position import SOURCE_FIELDS, public_location_sql, set_public_locations
 
 # What every public computation reads; ``location`` is for staff and owner pages only.
 PUBLIC = "public_location"
+# near(BOUND, …): the centre and radius are bound when the statement runs (see
+# geodata.spatial.bind and bound_origin()), so a statement compiled once serves every search.
+BOUND = "bound"
 # pk lists of a bulk UPDATE are refreshed this many at a time (SQLite's variable limit).
 REFRESH_CHUNK = 1000
+
+
+def bound_origin(point, radius_km) -> dict:
+    """The values of a ``near(BOUND, …)`` statement's slots for this centre and radius."""
+    point = as_point(point)
+    radius_km = validate_radius_km(radius_km)
+    west, south, east, north = bbox_around(point.y, point.x, radius_km)
+    return {
+        "lon": point.x,
+        "lat": point.y,
+        "metres": radius_km * 1000.0,
+        "west": west,
+        "south": south,
+        "east": east,
+        "north": north,
+    }
 
 
 def as_point(point) -> Point:
@@ -75,15 +101,21 @@ class ActorQuerySet(models.QuerySet):
         index keeps the rows inside a bounding box computed in metres, then the exact
         geodesic distance (on the ellipsoid, not a sphere) filters and orders them.
         Administrative borders play no part.
+
+        ``point`` may be BOUND (``radius_km`` is then ignored): the centre, the radius and
+        the box are slots of the compiled statement, bound by ``bound_origin()``'s values.
         """
         field = "location" if private else PUBLIC
-        point = as_point(point)
-        radius = validate_radius_km(radius_km)
-        bbox = bbox_around(point.y, point.x, radius)
+        if point is BOUND:
+            bbox, centre, radius = BOUND_BOX, BoundPoint(), Bound("metres")
+        else:
+            centre = as_point(point)
+            radius_km = validate_radius_km(radius_km)
+            bbox, radius = bbox_around(centre.y, centre.x, radius_km), D(km=radius_km)
         return (
             bbox_prefilter(self, field, bbox)
-            .annotate(distance=Distance(field, point, spheroid=True))
-            .filter(distance__lte=D(km=radius))
+            .annotate(distance=Distance(field, centre, spheroid=True))
+            .filter(distance__lte=radius)
             .order_by("distance", "pk")
         )
 

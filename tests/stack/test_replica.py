@@ -201,6 +201,38 @@ def test_public_reads_go_to_the_replica_and_writers_read_their_writes(replica, a
     assert app.run(f"result = replica_queries(Client(), {fresh!r})")[0] == 200
 
 
+def test_a_visitors_proximity_search_reads_the_replica(replica, app):
+    # The search's ranking is raw SQL: it must go where the router sends public reads,
+    # not to the primary by default.
+    known, fresh = _slug("proche"), _slug("fraiche")
+    app.run(f"publish({known!r})")
+    _wait(lambda: replica.has_slug(known), "the first listing on the replica")
+    replica.pause()
+    try:
+        app.run(f"publish({fresh!r})")
+        found = app.run(
+            """
+            with CaptureQueriesContext(connections["replica"]) as queries:
+                response = Client().get(
+                    "/api/v1/actors/", {"near": "47.9,1.9", "radius": "5"}, secure=True
+                )
+            result = [
+                response.status_code,
+                [f["properties"]["slug"] for f in response.json()["features"]],
+                any("metres" in q["sql"] or "EXECUTE" in q["sql"] for q in queries.captured_queries),
+            ]
+            """
+        )
+        code, slugs, ranked_there = found
+        assert code == 200, found
+        assert ranked_there, "the search's ranking did not run on the replica"
+        assert known in slugs and fresh not in slugs, (
+            f"a visitor's search did not read the paused replica: {slugs}"
+        )
+    finally:
+        replica.resume()
+
+
 def test_reads_fall_back_to_the_primary_when_the_replica_lags(replica, app):
     fresh = _slug("tardive")
     replica.pause()
