@@ -1,6 +1,7 @@
 """Idempotent import of territories into the database (used by ``manage.py import_territories``)."""
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
@@ -24,6 +25,9 @@ class ImportSummary:
     communes_created: int = 0
     communes_updated: int = 0
     postal_codes: int = 0
+    # Town-hall points corrected because they lay outside their commune (geodata.townhalls):
+    # {TownhallFix: communes}.
+    townhalls_fixed: Counter = field(default_factory=Counter)
 
 
 def to_geos(geometry, multi: bool = True) -> GEOSGeometry | None:
@@ -57,6 +61,7 @@ def import_territories(
     for record in communes:
         by_dep.setdefault(record.departement, []).append(record)
     region_codes = {data.departements[code][1] for code in wanted}
+    summary.townhalls_fixed = Counter(c.townhall_fix for c in communes if c.townhall_fix)
 
     with transaction.atomic():
         for code in sorted(region_codes):

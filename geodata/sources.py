@@ -14,6 +14,8 @@ from pathlib import Path
 
 import shapely
 
+from .townhalls import TownhallFix, reference_point
+
 NULL = "\\N"
 # Overseas départements are out of scope for "metropolitan France".
 OVERSEAS_PREFIX = "97"
@@ -59,9 +61,10 @@ class CommuneRecord:
     name: str
     departement: str
     population: int
-    townhall_wkb: str | None
+    townhall_wkb: str | None  # hex WKB, checked against the outline (geodata.townhalls)
     outline: object  # shapely MultiPolygon
     postal_codes: set[str] = field(default_factory=set)
+    townhall_fix: TownhallFix = TownhallFix.NONE  # how the source's point was corrected
 
 
 @dataclass
@@ -107,13 +110,16 @@ def load(folder: Path | None = None) -> Territories:
     communes = {}
     for row, outline in zip(rows, outlines, strict=True):
         townhall = row["mairie_localisation"]
+        point = None if townhall in ("", NULL) else shapely.from_wkb(townhall)
+        point, fix = reference_point(point, outline)
         communes[row["code"]] = CommuneRecord(
             code=row["code"],
             name=ARTICLES.get(row["type_nom"], "") + row["nom"],
             departement=departements_by_id[row["departement_id"]],
             population=_int(row["population_municipale"]),
-            townhall_wkb=None if townhall in ("", NULL) else townhall,
+            townhall_wkb=None if point is None else shapely.to_wkb(point, hex=True),
             outline=outline,
+            townhall_fix=fix,
         )
 
     postal_by_id = {row["id"]: row["code"] for row in read_csv(folder, "codes_postaux")}

@@ -8,6 +8,15 @@ from tqdm import tqdm
 
 from geodata import sources
 from geodata.importer import import_territories
+from geodata.townhalls import TownhallFix
+
+# How each correction of a town-hall point is reported (geodata.townhalls).
+FIX_LABELS = {
+    TownhallFix.EDGE: "au bord, ramenée dans la commune",
+    TownhallFix.FLIPPED: "signe de la longitude inversé",
+    TownhallFix.INSIDE: "hors de la commune, remplacée par un point intérieur",
+    TownhallFix.MISSING: "absente, remplacée par un point intérieur",
+}
 
 
 class Command(BaseCommand):
@@ -73,3 +82,12 @@ class Command(BaseCommand):
                     f"en {time.monotonic() - started:.1f} s."
                 )
             )
+            fixed = summary.townhalls_fixed
+            if fixed:
+                details = ", ".join(
+                    f"{fixed[fix]} {label}" for fix, label in FIX_LABELS.items() if fixed[fix]
+                )
+                self.stdout.write(
+                    f"Mairies corrigées (point hors de sa commune) : {sum(fixed.values())} "
+                    f"({details})."
+                )
