@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, F, OuterRef, Q
 
 from . import clock
+from .hours.osm import is_public_holiday
 from .models import OpeningSlot, ScheduleException
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -46,8 +47,12 @@ def open_at(queryset, moment: datetime.datetime):
 
 
 def not_closed_on(queryset, date: datetime.date):
-    """Without the actors closed for holidays on ``date`` ("fermé jusqu'au …", included)."""
-    return queryset.filter(Q(closed_until__isnull=True) | Q(closed_until__lt=date))
+    """Without the actors closed for holidays on ``date`` ("fermé jusqu'au …", included),
+    nor, on a public holiday, those closed on public holidays."""
+    queryset = queryset.filter(Q(closed_until__isnull=True) | Q(closed_until__lt=date))
+    if is_public_holiday(date):
+        queryset = queryset.filter(closed_on_public_holidays=False)
+    return queryset
 
 
 def open_on(queryset, weekday: int, today: datetime.date):

@@ -169,6 +169,11 @@ class ActorDetailSerializer(s.Serializer):
     sale_modes = Reference(many=True)
     opening_slots = Slot(many=True)
     opening_hours = s.SerializerMethodField(help_text="Syntaxe OpenStreetMap opening_hours.")
+    hours_text = s.CharField(
+        allow_blank=True,
+        help_text="Horaires tels que la source les a écrits, quand ils n'ont pas pu être lus.",
+    )
+    closed_on_public_holidays = s.BooleanField()
     upcoming_exceptions = Exception_(many=True)
     closed_until = s.DateField(allow_null=True)
     closed_note = s.CharField(allow_blank=True)

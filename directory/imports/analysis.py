@@ -111,7 +111,21 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
     run.position += len(batch)
     for record in records:
         run.counts[record.action] = run.counts.get(record.action, 0) + 1
+        hours = hours_outcome(record.data or {}) if record.action != RecordAction.REJECT else ""
+        if hours:
+            run.counts[hours] = run.counts.get(hours, 0) + 1
     run.save(update_fields=["position", "counts"])
+
+
+# Counted apart from the actions (run.counts): rows whose hours were read, and rows whose
+# hours were kept as the file wrote them, for staff to fix.
+HOURS_READ, HOURS_KEPT = "hours:read", "hours:kept"
+
+
+def hours_outcome(data: dict) -> str:
+    if data.get("hours"):
+        return HOURS_READ
+    return HOURS_KEPT if data.get("hours_text") else ""
 
 
 def _compare(record: ImportRecord, actor: Actor, notes: list[str]) -> None:

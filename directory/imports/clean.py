@@ -19,6 +19,8 @@ from geodata.geocoding.offline import GazetteerGeocoder
 from geodata.models import Commune
 from geodata.text import normalize
 
+from ..hours.columns import DAY_FIELDS, HOUR_FIELDS
+from ..hours.reading import read_hours
 from ..models import Actor, Category, Label
 from ..moderation.duplicates import phone_digits, site_key
 from ..plaintext import plain_text
@@ -33,6 +35,7 @@ TEXT_LIMITS = {
 LIST_SEPARATORS = re.compile(r"[,;/|\n]+")
 POSTAL_CODE = re.compile(r"^\d{5}$")
 INSEE_CODE = re.compile(r"^(\d[\dAB]\d{3})$")
+HOURS_FIELDS = {"opening_hours", *DAY_FIELDS, *HOUR_FIELDS}
 
 
 class Rejected(Exception):
@@ -148,6 +151,18 @@ def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
         data["labels"], unknown = references.match(references.labels, values["labels"])
         if unknown:
             notes.append(_("labels inconnus ignorés : %(list)s") % {"list": ", ".join(unknown)})
+
+    if HOURS_FIELDS & values.keys():
+        hours, verbatim = read_hours(values)
+        if hours is not None:
+            data["hours"] = hours.as_json()
+        # What the file says of the hours, when it could not all be read (else nothing:
+        # a text kept from an earlier file goes once its hours are read).
+        data["hours_text"] = _truncate(verbatim, 1000, _("horaires"), notes)
+        if verbatim and hours is None:
+            notes.append(
+                _("horaires non reconnus, gardés tels quels : « %(text)s »") % {"text": verbatim}
+            )
 
     commune = _commune(values.get("commune", ""), data.get("postal_code", ""), references)
     _place(data, values, commune, notes)

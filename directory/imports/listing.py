@@ -3,6 +3,7 @@ record stores in ``data`` and ``before``)."""
 
 from django.contrib.gis.geos import Point
 
+from ..hours import Hours, store
 from ..models import Actor, Category, Label
 
 TEXT_FIELDS = (
@@ -19,6 +20,7 @@ TEXT_FIELDS = (
     "contact_name",
     "contact_email",
     "contact_phone",
+    "hours_text",
 )
 # About 10 cm: a file rounding the same coordinates differently is not a move.
 SAME_PLACE_DEGREES = 1e-6
@@ -38,6 +40,8 @@ def snapshot(actor: Actor, fields) -> dict:
             out["checked"] = actor.location_checked
         elif field in ("categories", "labels"):
             out[field] = sorted(getattr(actor, field).values_list("slug", flat=True))
+        elif field == "hours":
+            out["hours"] = store.read(actor)
         elif field == "source_dropped_at":
             dropped = actor.source_dropped_at
             out[field] = dropped.isoformat() if dropped else None
@@ -63,9 +67,16 @@ def differences(actor: Actor, data: dict) -> list[str]:
             current = sorted(getattr(actor, field).values_list("slug", flat=True))
             if current != sorted(data[field]):
                 changed.append(field)
+    if "hours" in data and store.read(actor) != _hours_json(data["hours"]):
+        changed.append("hours")
     if actor.source_dropped_at is not None:
         changed.append("source_dropped_at")
     return changed
+
+
+def _hours_json(value: dict | None) -> dict | None:
+    hours = Hours.from_json(value)
+    return hours.as_json() if hours else None
 
 
 def assign(actor: Actor, values: dict, fields) -> list:
@@ -88,20 +99,27 @@ def assign(actor: Actor, values: dict, fields) -> list:
             later.append((field, Category, values.get(field, [])))
         elif field == "labels":
             later.append((field, Label, values.get(field, [])))
+        elif field == "hours":
+            hours = Hours.from_json(values.get("hours"))
+            actor.closed_on_public_holidays = bool(hours and hours.holidays_closed)
+            later.append((field, None, hours))
         elif field == "source_dropped_at":
             actor.source_dropped_at = values.get(field)
     return later
 
 
 def assign_related(actor: Actor, later: list) -> None:
-    for field, model, slugs in later:
-        getattr(actor, field).set(model.objects.filter(slug__in=slugs))
+    for field, model, value in later:
+        if field == "hours":
+            store.write(actor, value)
+        else:
+            getattr(actor, field).set(model.objects.filter(slug__in=value))
 
 
 def data_fields(data: dict) -> list[str]:
     """The actor fields an import's data feeds."""
     fields = [f for f in TEXT_FIELDS if f in data]
-    fields += [f for f in ("commune", "categories", "labels") if f in data]
+    fields += [f for f in ("commune", "categories", "labels", "hours") if f in data]
     if "lon" in data:
         fields.append("location")
     return fields

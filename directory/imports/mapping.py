@@ -26,6 +26,22 @@ FIELDS = {
     "x_l93": _("X Lambert-93 (EPSG:2154)"),
     "y_l93": _("Y Lambert-93 (EPSG:2154)"),
     "coordinates": _("Coordonnées « lat, lon » dans une colonne"),
+    "opening_hours": _("Horaires (texte, ou opening_hours d'OpenStreetMap)"),
+    "day_mo": _("Lundi (0/1, oui/non, ou ses horaires)"),
+    "day_tu": _("Mardi (0/1, oui/non, ou ses horaires)"),
+    "day_we": _("Mercredi (0/1, oui/non, ou ses horaires)"),
+    "day_th": _("Jeudi (0/1, oui/non, ou ses horaires)"),
+    "day_fr": _("Vendredi (0/1, oui/non, ou ses horaires)"),
+    "day_sa": _("Samedi (0/1, oui/non, ou ses horaires)"),
+    "day_su": _("Dimanche (0/1, oui/non, ou ses horaires)"),
+    "opens": _("Heure d'ouverture (tous les jours)"),
+    "closes": _("Heure de fermeture (tous les jours)"),
+    "opens_weekdays": _("Heure d'ouverture en semaine"),
+    "closes_weekdays": _("Heure de fermeture en semaine"),
+    "opens_saturday": _("Heure d'ouverture le samedi"),
+    "closes_saturday": _("Heure de fermeture le samedi"),
+    "opens_sunday": _("Heure d'ouverture le dimanche"),
+    "closes_sunday": _("Heure de fermeture le dimanche"),
     "phone": _("Téléphone"),
     "email": _("E-mail public"),
     "website": _("Site web"),
@@ -62,6 +78,34 @@ SYNONYMS = {
     "x_l93": ["x", "x l93", "x lambert", "x lambert93", "x lambert 93", "coord x", "xl93"],
     "y_l93": ["y", "y l93", "y lambert", "y lambert93", "y lambert 93", "coord y", "yl93"],
     "coordinates": ["coordonnees", "coordinates", "geo point", "geopoint", "geo point 2d", "gps"],
+    "opening_hours": [
+        "opening hours",
+        "horaires",
+        "horaire",
+        "horaires d ouverture",
+        "heures d ouverture",
+        "jours et horaires",
+        "jours et heures",
+        "jours de marche",
+        "jours de tenue",
+        "jours de distribution",
+        "ouverture",
+    ],
+    "day_mo": ["lundi", "monday"],
+    "day_tu": ["mardi", "tuesday"],
+    "day_we": ["mercredi", "wednesday"],
+    "day_th": ["jeudi", "thursday"],
+    "day_fr": ["vendredi", "friday"],
+    "day_sa": ["samedi", "saturday"],
+    "day_su": ["dimanche", "sunday"],
+    "opens": ["heure d ouverture", "heure de debut", "heure debut", "debut", "opens"],
+    "closes": ["heure de fermeture", "heure de fin", "heure fin", "fin", "closes"],
+    "opens_weekdays": ["heure debut en semaine", "heure de debut en semaine", "ouverture semaine"],
+    "closes_weekdays": ["heure fin en semaine", "heure de fin en semaine", "fermeture semaine"],
+    "opens_saturday": ["heure debut le samedi", "heure de debut le samedi", "ouverture samedi"],
+    "closes_saturday": ["heure fin le samedi", "heure de fin le samedi", "fermeture samedi"],
+    "opens_sunday": ["heure debut le dimanche", "heure de debut le dimanche", "ouverture dimanche"],
+    "closes_sunday": ["heure fin le dimanche", "heure de fin le dimanche", "fermeture dimanche"],
     "phone": ["telephone", "tel", "phone", "telephone fixe", "portable", "mobile"],
     "email": ["email", "e mail", "mail", "courriel", "adresse mail", "adresse e mail"],
     "website": ["site", "site web", "site internet", "web", "url", "website", "internet"],
@@ -159,13 +203,19 @@ def kind_for(value: str) -> str | None:
     return None
 
 
+def _header(text: str) -> str:
+    """A header's words: ``_``, ``-`` and ``:`` separate them too (``geo_point_2d``,
+    ``site-web``, ``addr:street``)."""
+    return normalize(text.replace("_", " "))
+
+
 def guess(headers: list[str]) -> dict[str, str]:
     """{header: field} for the headers we recognise; each field used once, first column wins."""
-    lookup = {normalize(s): f for f, synonyms in SYNONYMS.items() for s in synonyms}
+    lookup = {_header(s): f for f, synonyms in SYNONYMS.items() for s in synonyms}
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for header in headers:
-        field = lookup.get(normalize(header))
+        field = lookup.get(_header(header))
         if field and field not in used:
             mapping[header] = field
             used.add(field)
@@ -173,7 +223,7 @@ def guess(headers: list[str]) -> dict[str, str]:
     for header in headers:
         if header in mapping:
             continue
-        words = normalize(header).split()
+        words = _header(header).split()
         for field, synonyms in SYNONYMS.items():
             if field in used:
                 continue

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from ..models import ImportRun, RecordAction, RunStatus
 from ..spreadsheet import Writer
+from .analysis import HOURS_KEPT, HOURS_READ
 
 COLUMNS = [
     "ligne",
@@ -18,6 +19,7 @@ COLUMNS = [
     "latitude",
     "longitude",
     "position",
+    "horaires",
 ]
 
 
@@ -54,7 +56,16 @@ def report_rows(run: ImportRun):
             _decimal(data.get("lat")),
             _decimal(data.get("lon")),
             data.get("position", ""),
+            _hours(data),
         ]
+
+
+def _hours(data: dict) -> str:
+    if data.get("hours"):
+        return _("lus")
+    if data.get("hours_text"):
+        return _("gardés tels quels : %(text)s") % {"text": data["hours_text"]}
+    return ""
 
 
 def _decimal(value) -> str:
@@ -73,4 +84,13 @@ def summary_lines(run: ImportRun) -> list[str]:
         count = run.counts.get(action.value, 0)
         if count:
             lines.append(f"  {labels[action.value]} : {number_format(count, force_grouping=True)}")
+    read, kept = run.counts.get(HOURS_READ, 0), run.counts.get(HOURS_KEPT, 0)
+    if read or kept:
+        lines.append(
+            _("Horaires : %(read)s lu(s), %(kept)s gardé(s) tels quels, à reprendre")
+            % {
+                "read": number_format(read, force_grouping=True),
+                "kept": number_format(kept, force_grouping=True),
+            }
+        )
     return lines

@@ -22,6 +22,7 @@ from ..models import ActorKind, ImportRun, ImportSource, Partner, RecordAction, 
 from ..roles import staff_permission_required
 from ..spreadsheet import Writer
 from . import mapping, readers, runs
+from .analysis import HOURS_KEPT
 from .report import COLUMNS, report_rows
 
 importer_required = staff_permission_required("directory.import_actors")
@@ -203,11 +204,25 @@ def _report(request, run) -> dict:
     records = run.records.select_related("actor").order_by("line", "pk")
     if chosen in RecordAction.values:
         records = records.filter(action=chosen)
+    elif chosen == HOURS_KEPT:
+        # The rows whose hours staff should fix: kept as the file wrote them.
+        records = (
+            records.filter(data__has_key="hours_text")
+            .exclude(data__hours_text="")
+            .exclude(data__has_key="hours")
+            .exclude(action=RecordAction.REJECT)
+        )
     else:
         chosen = ""
     page = Paginator(records, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = [(action, run.counts.get(action.value, 0)) for action in RecordAction]
-    return {"page": page, "chosen_action": chosen, "action_counts": counts}
+    return {
+        "page": page,
+        "chosen_action": chosen,
+        "action_counts": counts,
+        "hours_kept": run.counts.get(HOURS_KEPT, 0),
+        "hours_kept_value": HOURS_KEPT,
+    }
 
 
 @importer_required

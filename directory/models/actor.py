@@ -99,6 +99,11 @@ class Actor(models.Model):
         help_text=_("Marchés ou points de retrait absents de la liste : nom, commune, jour."),
     )
 
+    # Hours as a partner's list wrote them, when they could not all be read into slots
+    # (directory.hours): shown on the listing as « Horaires communiqués : … ».
+    hours_text = models.TextField(_("horaires communiqués"), blank=True)
+    closed_on_public_holidays = models.BooleanField(_("fermé les jours fériés"), default=False)
+
     # Owner self-service
     closed_until = models.DateField(_("fermé jusqu'au"), null=True, blank=True)
     closed_note = models.CharField(_("message de fermeture"), max_length=200, blank=True)
