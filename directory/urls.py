@@ -87,6 +87,11 @@ urlpatterns = [
     path("staff/imports/<int:pk>/etape/", imports.run_step, name="import-step"),
     path("staff/imports/<int:pk>/confirmer/", imports.run_confirm, name="import-confirm"),
     path("staff/imports/<int:pk>/annuler/", imports.run_cancel, name="import-cancel"),
+    path(
+        "staff/imports/<int:pk>/lignes/<int:record_pk>/importer/",
+        imports.record_import_anyway,
+        name="import-record-anyway",
+    ),
     path("staff/imports/<int:pk>/rapport.csv", imports.run_report, name="import-report"),
     # Public API v1 (docs/api.md); the layer is our map's own format, outside the contract.
     path("api/v1/actors/", api_actors.ActorList.as_view(), name="api-actors"),

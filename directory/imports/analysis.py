@@ -13,10 +13,24 @@ from django.utils.translation import gettext as _
 
 from geodata.distance import geodesic_km
 
-from ..models import Actor, ImportRecord, ImportRun, ModerationStatus, RecordAction, RunStatus
-from ..moderation.duplicates import NAME_RADIUS_KM, find_duplicates_many, similar_names
+from ..hours import DAYS
+from ..models import (
+    Actor,
+    ImportRecord,
+    ImportRun,
+    ModerationStatus,
+    OpeningSlot,
+    RecordAction,
+    RunStatus,
+)
+from ..moderation.duplicates import (
+    NAME_RADIUS_KM,
+    find_duplicates_many,
+    phone_digits,
+    similar_names,
+)
 from . import readers
-from .clean import Cleaned, References, Rejected, clean_row, dedupe_keys
+from .clean import AUTO_KEY, Cleaned, References, Rejected, clean_row, dedupe_keys
 from .listing import differences, snapshot
 
 BATCH = 500
@@ -73,6 +87,7 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
         record.data = result.data
         cleaned.append((record, result))
 
+    _key_market_days(run, cleaned)
     keys = {r.key for r, c in cleaned if c is not None}
     earlier_keys = dict(
         ImportRecord.objects.filter(run=run, key__in=keys)
@@ -114,6 +129,8 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
         hours = hours_outcome(record.data or {}) if record.action != RecordAction.REJECT else ""
         if hours:
             run.counts[hours] = run.counts.get(hours, 0) + 1
+        if record.action == RecordAction.CREATE and (record.data or {}).get("check_duplicate"):
+            run.counts[DUPLICATES_TO_CHECK] = run.counts.get(DUPLICATES_TO_CHECK, 0) + 1
     run.save(update_fields=["position", "counts"])
 
 
@@ -178,30 +195,137 @@ def _find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned
         record.phone, record.email, record.site = keys["phone"], keys["email"], keys["site"]
         record.latitude, record.longitude = data["lat"], data["lon"]
     found = find_duplicates_many(candidates, exclude=Q(status__in=[ModerationStatus.REJECTED]))
+    days_of = _listing_days([d.actor.pk for duplicates in found for d in duplicates])
     earlier = ImportRecord.objects.filter(run=run, action=RecordAction.CREATE)
     seen: list[ImportRecord] = []
     for (record, _result), duplicates in zip(to_create, found, strict=True):
-        if duplicates:
-            first = duplicates[0]
+        mine = _evidence(record)
+        # A similar name within 1 km alone is no proof: a distinct source key, phone
+        # number or market day says these are two (the branches of a bakery chain, the
+        # same market on two days); otherwise the row comes in, flagged for staff to check.
+        strong = [d for d in duplicates if d.reasons != [NAME_REASON]]
+        if strong:
+            first = strong[0]
             _skip(
                 record,
                 _("doublon probable de « %(name)s » (%(reasons)s)")
                 % {"name": first.actor.name, "reasons": ", ".join(first.reasons)},
             )
             record.actor = first.actor
+            record.data["duplicate_skip"] = True  # staff may import it anyway
             continue
+        for duplicate in duplicates:
+            other = duplicate.actor
+            theirs = {
+                "key": other.source_key if other.source == run.source.code else "",
+                "phone": phone_digits(other.phone),
+                "days": days_of.get(other.pk, set()),
+            }
+            if _distinct(mine, theirs) is None:
+                _flag(record, _("la fiche « %(name)s »") % {"name": other.name})
+                break
         twin = _twin_in_file(record, earlier, seen)
         if twin is not None:
-            line, reason = twin
-            _skip(
-                record,
-                _("doublon de la ligne %(line)s (%(reason)s)") % {"line": line, "reason": reason},
-            )
-            continue
+            line, reason, name_only = twin
+            if not name_only:
+                _skip(
+                    record,
+                    _("doublon de la ligne %(line)s (%(reason)s)")
+                    % {"line": line, "reason": reason},
+                )
+                record.data["duplicate_skip"] = True
+                continue
+            _flag(record, _("la ligne %(line)s") % {"line": line})
         seen.append(record)
 
 
+NAME_REASON = str(_("nom proche à moins d'1 km"))
+# Counted apart from the actions (run.counts): rows imported although a listing or an
+# earlier row with a similar name lies within 1 km, for staff to check.
+DUPLICATES_TO_CHECK = "duplicates:check"
+
+
+def _key_market_days(run: ImportRun, cleaned) -> None:
+    """In a file without identifiers, a row's key is its name and place: the same market on
+    two days would have one key, and the second be skipped as the first. A row whose key an
+    earlier row has, with other days, gets its days added to its key (the first keeps it)."""
+    days_by_key: dict[str, set] = {}
+    for record, result in cleaned:
+        if result is None or not record.key.startswith(AUTO_KEY):
+            continue
+        days = _evidence(record)["days"]
+        if record.key not in days_by_key:
+            earlier = (
+                ImportRecord.objects.filter(run=run, key=record.key)
+                .exclude(action=RecordAction.REJECT)
+                .values_list("data", flat=True)
+                .first()
+            )
+            if earlier is None:
+                days_by_key[record.key] = days
+                continue
+            days_by_key[record.key] = {s[0] for s in (earlier.get("hours") or {}).get("slots", [])}
+        if days and days_by_key[record.key] and not days & days_by_key[record.key]:
+            record.key = f"{record.key}-{'-'.join(d for d in DAYS if d in days)}"
+            days_by_key.setdefault(record.key, days)
+
+
+def import_anyway(run: ImportRun, record: ImportRecord) -> None:
+    """Staff's « importer quand même » for a row skipped as a probable duplicate, before
+    the import: it will be created. Other skips (an identifier repeated in the file, a
+    listing its producer keeps, a merged listing) stay skipped."""
+    if run.status != RunStatus.ANALYSED or record.run_id != run.pk:
+        raise ValueError(_("L'import n'attend plus de décision."))
+    if record.action != RecordAction.SKIP or not (record.data or {}).get("duplicate_skip"):
+        raise ValueError(_("Cette ligne ne peut pas être importée."))
+    with transaction.atomic():
+        record.action = RecordAction.CREATE
+        record.actor = None
+        record.data.pop("duplicate_skip", None)
+        record.reason = _("importée quand même (%(reason)s)") % {"reason": record.reason}
+        record.save(update_fields=["action", "actor", "data", "reason"])
+        run.counts[RecordAction.SKIP] = run.counts.get(RecordAction.SKIP, 1) - 1
+        run.counts[RecordAction.CREATE] = run.counts.get(RecordAction.CREATE, 0) + 1
+        run.save(update_fields=["counts"])
+
+
+def _flag(record: ImportRecord, other: str) -> None:
+    note = _("à vérifier : nom proche de %(other)s, à moins d'1 km") % {"other": other}
+    record.reason = "; ".join(filter(None, [note, record.reason]))
+    record.data["check_duplicate"] = True
+
+
+def _evidence(record: ImportRecord) -> dict:
+    hours = (record.data or {}).get("hours") or {}
+    return {
+        "key": "" if record.key.startswith(AUTO_KEY) else record.key,
+        "phone": record.phone,
+        "days": {slot[0] for slot in hours.get("slots", [])},
+    }
+
+
+def _distinct(a: dict, b: dict) -> str | None:
+    """Why two listings with similar names near each other are still two, or None."""
+    if a["key"] and b["key"] and not b["key"].startswith(AUTO_KEY) and a["key"] != b["key"]:
+        return "keys"
+    if a["phone"] and b["phone"] and a["phone"][-9:] != b["phone"][-9:]:
+        return "phones"
+    if a["days"] and b["days"] and not a["days"] & b["days"]:
+        return "days"
+    return None
+
+
+def _listing_days(pks) -> dict[int, set[str]]:
+    """The days each of these listings opens (any season)."""
+    out: dict[int, set[str]] = {}
+    rows = OpeningSlot.objects.filter(actor_id__in=set(pks)).values_list("actor_id", "weekday")
+    for pk, weekday in rows:
+        out.setdefault(pk, set()).add(DAYS[weekday])
+    return out
+
+
 def _twin_in_file(record: ImportRecord, earlier, seen: list[ImportRecord]):
+    """(line, reason, name only) of an earlier row of the file this one repeats."""
     for field, reason in (
         ("phone", _("même numéro de téléphone")),
         ("email", _("même e-mail")),
@@ -212,24 +336,24 @@ def _twin_in_file(record: ImportRecord, earlier, seen: list[ImportRecord]):
             continue
         for other in seen:
             if getattr(other, field) == value:
-                return other.line, reason
+                return other.line, reason, False
         line = earlier.filter(**{field: value}).values_list("line", flat=True).first()
         if line:
-            return line, reason
-    near = [
-        (other.line, other.name, other.latitude, other.longitude)
-        for other in seen
-        if abs(other.latitude - record.latitude) <= NEAR_LAT
-    ]
+            return line, reason, False
+    mine = _evidence(record)
+    near = [other for other in seen if abs(other.latitude - record.latitude) <= NEAR_LAT]
     near += earlier.filter(
         latitude__range=(record.latitude - NEAR_LAT, record.latitude + NEAR_LAT),
         longitude__range=(record.longitude - NEAR_LON, record.longitude + NEAR_LON),
-    ).values_list("line", "name", "latitude", "longitude")
-    for line, name, lat, lon in near:
-        if similar_names(record.name, name) and (
-            geodesic_km((lat, lon), (record.latitude, record.longitude)) <= NAME_RADIUS_KM
+    ).only("line", "name", "latitude", "longitude", "key", "phone", "data")
+    for other in near:
+        if (
+            similar_names(record.name, other.name)
+            and geodesic_km((other.latitude, other.longitude), (record.latitude, record.longitude))
+            <= NAME_RADIUS_KM
+            and _distinct(mine, _evidence(other)) is None
         ):
-            return line, _("nom proche à moins d'1 km")
+            return other.line, NAME_REASON, True
     return None
 
 

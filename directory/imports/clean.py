@@ -36,6 +36,8 @@ LIST_SEPARATORS = re.compile(r"[,;/|\n]+")
 POSTAL_CODE = re.compile(r"^\d{5}$")
 INSEE_CODE = re.compile(r"^(\d[\dAB]\d{3})$")
 HOURS_FIELDS = {"opening_hours", *DAY_FIELDS, *HOUR_FIELDS}
+# The key of a row of a file without an identifier column (made from its name and place).
+AUTO_KEY = "auto-"
 
 
 class Rejected(Exception):
@@ -174,7 +176,7 @@ def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
         basis = "|".join(
             (normalize(name), data.get("postal_code", ""), normalize(values.get("commune", "")))
         )
-        key = "auto-" + hashlib.sha256(basis.encode()).hexdigest()[:16]
+        key = AUTO_KEY + hashlib.sha256(basis.encode()).hexdigest()[:16]
     return Cleaned(data=data, key=key, notes=notes)
 
 

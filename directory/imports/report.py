@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from ..models import ImportRun, RecordAction, RunStatus
 from ..spreadsheet import Writer
-from .analysis import HOURS_KEPT, HOURS_READ
+from .analysis import DUPLICATES_TO_CHECK, HOURS_KEPT, HOURS_READ
 
 COLUMNS = [
     "ligne",
@@ -84,6 +84,12 @@ def summary_lines(run: ImportRun) -> list[str]:
         count = run.counts.get(action.value, 0)
         if count:
             lines.append(f"  {labels[action.value]} : {number_format(count, force_grouping=True)}")
+    check = run.counts.get(DUPLICATES_TO_CHECK, 0)
+    if check:
+        lines.append(
+            _("Doublons possibles importés, à vérifier : %(count)s")
+            % {"count": number_format(check, force_grouping=True)}
+        )
     read, kept = run.counts.get(HOURS_READ, 0), run.counts.get(HOURS_KEPT, 0)
     if read or kept:
         lines.append(

@@ -18,11 +18,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from ..models import ActorKind, ImportRun, ImportSource, Partner, RecordAction, RunStatus
+from ..models import (
+    ActorKind,
+    ImportRecord,
+    ImportRun,
+    ImportSource,
+    Partner,
+    RecordAction,
+    RunStatus,
+)
 from ..roles import staff_permission_required
 from ..spreadsheet import Writer
-from . import mapping, readers, runs
-from .analysis import HOURS_KEPT
+from . import analysis, mapping, readers, runs
+from .analysis import DUPLICATES_TO_CHECK, HOURS_KEPT
 from .report import COLUMNS, report_rows
 
 importer_required = staff_permission_required("directory.import_actors")
@@ -212,6 +220,8 @@ def _report(request, run) -> dict:
             .exclude(data__has_key="hours")
             .exclude(action=RecordAction.REJECT)
         )
+    elif chosen == DUPLICATES_TO_CHECK:
+        records = records.filter(data__check_duplicate=True)
     else:
         chosen = ""
     page = Paginator(records, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -222,6 +232,8 @@ def _report(request, run) -> dict:
         "action_counts": counts,
         "hours_kept": run.counts.get(HOURS_KEPT, 0),
         "hours_kept_value": HOURS_KEPT,
+        "to_check": run.counts.get(DUPLICATES_TO_CHECK, 0),
+        "to_check_value": DUPLICATES_TO_CHECK,
     }
 
 
@@ -270,6 +282,23 @@ def run_confirm(request, pk):
         runs.confirm(run, request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    return redirect("directory:import-run", run.pk)
+
+
+@importer_required
+@require_POST
+def record_import_anyway(request, pk, record_pk):
+    """« Importer quand même » a row the analysis skipped as a probable duplicate."""
+    run = get_object_or_404(ImportRun, pk=pk)
+    record = get_object_or_404(ImportRecord, pk=record_pk, run=run)
+    try:
+        analysis.import_anyway(run, record)
+    except ValueError as error:
+        messages.error(request, str(error))
+        return redirect("directory:import-run", run.pk)
+    messages.success(
+        request, _("La ligne %(line)s sera importée.") % {"line": record.line or record.pk}
+    )
     return redirect("directory:import-run", run.pk)
 
 

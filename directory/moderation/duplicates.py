@@ -109,8 +109,9 @@ def find_duplicates_many(actors: list[Actor], exclude=None) -> list[list[Duplica
     for index, actor in enumerate(actors):
         if actor.location is not None and actor.name:
             # Staff only: the private positions of both (a home-based producer's house).
+            # Phone and source key too: an import weighs them against a similar name.
             for other in others.near(actor.location, NAME_RADIUS_KM, private=True).only(
-                "pk", "name", "slug", "status", "kind"
+                "pk", "name", "slug", "status", "kind", "phone", "source", "source_key"
             ):
                 if similar_names(actor.name, other.name):
                     add(index, other, _("nom proche à moins d'1 km"))

@@ -78,8 +78,9 @@ def test_pariss_markets_come_in_with_their_days_and_hours(paris_markets, source)
         if r["Identifiant marché"] in created
     ]
     markets = Actor.objects.filter(source=source.code)
-    # (A few rows are still skipped as « nom proche à moins d'1 km »: not about hours.)
-    assert markets.count() == len(rows) >= 75
+    # Every market, even « BASTILLE » twice and « RASPAIL - BIO » beside « RASPAIL »: their
+    # distinct identifiers and days say they are not duplicates.
+    assert markets.count() == len(rows) == 81
     with_hours = markets.filter(opening_slots__isnull=False).distinct().count()
     assert with_hours == len(rows), f"{len(rows) - with_hours} markets imported without their days"
     # SAXE-BRETEUIL (id 9): Thursday 07:00-13:30, Saturday 07:00-14:30, as the file says.

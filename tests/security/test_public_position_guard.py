@@ -359,6 +359,7 @@ NOT_PUBLIC = {
     "staff/imports/<int:pk>/etape/": "staff",
     "staff/imports/<int:pk>/confirmer/": "staff",
     "staff/imports/<int:pk>/annuler/": "staff",
+    "staff/imports/<int:pk>/lignes/<int:record_pk>/importer/": "staff",
     "staff/imports/<int:pk>/rapport.csv": "staff",
     "fenetre-sur/apercu/": "editors' Markdown preview (POST, staff)",
     "alertes/<uuid:token>/confirmer/": "an alert's own page (its token)",

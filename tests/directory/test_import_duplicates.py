@@ -1,0 +1,164 @@
+"""Duplicates on evidence (issue #18): a similar name within 1 km alone never throws a real
+shop away; distinct identifiers, phone numbers or market days say two; strong evidence
+(same phone, e-mail, site) skips, and staff can import a skipped row anyway."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from directory.imports import analysis, runs
+from directory.imports import report as import_report
+from directory.models import Actor, ActorKind, ImportSource, RecordAction, RunStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def source(db):
+    return ImportSource.objects.create(name="Réseau des boulangers", slug="boulangers")
+
+
+def _file(tmp_path, header, rows, name="liste.csv"):
+    handle = io.StringIO()
+    writer = csv.writer(handle, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path = tmp_path / name
+    path.write_text(handle.getvalue(), encoding="utf-8")
+    return path
+
+
+def _analysed(source, path, default_kind=ActorKind.ARTISAN):
+    run = runs.start(source, path, path.name)
+    runs.set_mapping(run, run.mapping["columns"], default_kind)
+    assert runs.step(run)
+    run.refresh_from_db()
+    assert run.status == RunStatus.ANALYSED
+    return run
+
+
+def _lines(run):
+    return {r.line: (r.action, r.reason) for r in run.records.order_by("line")}
+
+
+def test_branches_of_a_chain_with_their_own_ids_and_phones_all_come_in(
+    tmp_path, source, territories
+):
+    # Three branches of one chain, 300 m to 900 m apart, as a chain's real list has them.
+    path = _file(
+        tmp_path,
+        ["id", "Nom", "Latitude", "Longitude", "Téléphone"],
+        [
+            ["B-101", "Boulangerie Ange", "47.5900", "1.3300", "02 54 00 00 11"],
+            ["B-102", "Boulangerie Ange", "47.5927", "1.3300", "02 54 00 00 12"],
+            ["B-103", "Boulangerie Ange", "47.5900", "1.3420", "02 54 00 00 13"],
+        ],
+    )
+    run = _analysed(source, path)
+    assert [a for a, _r in _lines(run).values()] == [RecordAction.CREATE] * 3, _lines(run)
+    assert all(not reason for _a, reason in _lines(run).values())
+
+
+def test_the_same_market_on_two_days_is_two_markets_even_without_ids(tmp_path, source, territories):
+    path = _file(
+        tmp_path,
+        ["Nom", "Type", "Latitude", "Longitude", "Horaires"],
+        [
+            ["Marché de Blois", "Marché", "47.5860", "1.3360", "samedi 8h-13h"],
+            ["Marché de Blois", "Marché", "47.5875", "1.3370", "mercredi 8h-12h30"],
+            ["Marché de Blois", "Marché", "47.5880", "1.3380", "samedi 8h-12h"],
+        ],
+    )
+    lines = _lines(_analysed(source, path))
+    assert lines[2][0] == lines[3][0] == RecordAction.CREATE
+    assert not lines[3][1], "the Wednesday market was flagged as a duplicate of Saturday's"
+    # Same name, same place, same day and no id: the same row again.
+    assert lines[4] == (RecordAction.SKIP, "même identifiant que la ligne 2")
+
+
+def test_an_existing_listing_with_a_similar_name(tmp_path, source, make_actor):
+    make_actor(lat=47.5900, lon=1.3300, name="Boulangerie Ange", phone="02 54 99 99 99")
+    make_actor(lat=47.7000, lon=1.5000, name="Fournil du Lac")
+    make_actor(lat=47.8000, lon=1.6000, name="Pains et Délices", phone="02 54 55 55 55")
+    path = _file(
+        tmp_path,
+        ["Nom", "Latitude", "Longitude", "Téléphone"],
+        [
+            # Another phone number: another shop.
+            ["Boulangerie Ange", "47.5910", "1.3305", "02 54 00 00 11"],
+            # Nothing else to tell: imported, flagged.
+            ["Fournil du Lac", "47.7010", "1.5005", ""],
+            # The same phone: the same shop, skipped (staff may import it anyway).
+            ["Pains & Délices", "47.9000", "1.7000", "+33 2 54 55 55 55"],
+        ],
+    )
+    run = _analysed(source, path)
+    lines = _lines(run)
+    assert lines[2] == (RecordAction.CREATE, "")
+    assert lines[3] == (
+        RecordAction.CREATE,
+        "à vérifier : nom proche de la fiche « Fournil du Lac », à moins d'1 km",
+    )
+    assert lines[4][0] == RecordAction.SKIP and "même numéro de téléphone" in lines[4][1]
+    assert "Doublons possibles importés, à vérifier : 1" in import_report.summary_lines(run)
+
+
+def test_staff_import_a_skipped_row_anyway_and_only_a_duplicate(
+    tmp_path, source, make_actor, client
+):
+    make_actor(lat=47.8000, lon=1.6000, name="Pains et Délices", phone="02 54 55 55 55")
+    path = _file(
+        tmp_path,
+        ["id", "Nom", "Latitude", "Longitude", "Téléphone"],
+        [
+            ["P-1", "Pains & Délices", "47.9000", "1.7000", "02 54 55 55 55"],
+            ["P-2", "Autre", "47.9100", "1.7100", ""],
+            ["P-2", "Autre encore", "47.9200", "1.7200", ""],
+        ],
+    )
+    run = _analysed(source, path)
+    skipped = run.records.get(line=2)
+    repeated = run.records.get(line=4)
+    assert skipped.action == repeated.action == RecordAction.SKIP
+    staff = get_user_model().objects.create_superuser("chef", "chef@example.org", "x")
+    client.force_login(staff)
+    page = client.get(f"/staff/imports/{run.pk}/").content.decode()
+    assert page.count("Importer quand même") == 1, "offered for a row that cannot be imported"
+    url = f"/staff/imports/{run.pk}/lignes/{{}}/importer/"
+    assert client.post(url.format(skipped.pk)).status_code == 302
+    skipped.refresh_from_db()
+    assert skipped.action == RecordAction.CREATE and skipped.reason.startswith(
+        "importée quand même"
+    )
+    # A repeated identifier would make two listings with one key: refused, nothing changes.
+    client.post(url.format(repeated.pk))
+    repeated.refresh_from_db()
+    assert repeated.action == RecordAction.SKIP
+    run.refresh_from_db()
+    assert run.counts[RecordAction.CREATE] == 2 and run.counts[RecordAction.SKIP] == 1
+    runs.confirm(run)
+    assert runs.step(run)
+    assert Actor.objects.filter(source=source.code, source_key="P-1").exists()
+    # Another run's row, or a run already imported: refused.
+    with pytest.raises(ValueError):
+        analysis.import_anyway(run, repeated)
+
+
+def test_import_anyway_needs_the_import_permission(
+    tmp_path, source, make_actor, client, django_user_model
+):
+    make_actor(lat=47.8000, lon=1.6000, name="Pains et Délices", phone="02 54 55 55 55")
+    path = _file(
+        tmp_path,
+        ["Nom", "Latitude", "Longitude", "Téléphone"],
+        [["Pains", "47.9", "1.7", "02 54 55 55 55"]],
+    )
+    run = _analysed(source, path)
+    record = run.records.get()
+    client.force_login(django_user_model.objects.create_user("curieux", password="x"))
+    response = client.post(f"/staff/imports/{run.pk}/lignes/{record.pk}/importer/")
+    assert response.status_code in (302, 403)
+    record.refresh_from_db()
+    assert record.action == RecordAction.SKIP, "a user without the permission imported a row"
