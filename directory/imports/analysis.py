@@ -200,6 +200,10 @@ def _find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned
     seen: list[ImportRecord] = []
     for (record, _result), duplicates in zip(to_create, found, strict=True):
         mine = _evidence(record)
+        renamed = _same_listing_under_a_new_key(run, record, duplicates)
+        if renamed is not None:
+            _rekeyed(record, renamed)
+            continue
         # A similar name within 1 km alone is no proof: a distinct source key, phone
         # number or market day says these are two (the branches of a bakery chain, the
         # same market on two days); otherwise the row comes in, flagged for staff to check.
@@ -243,6 +247,44 @@ NAME_REASON = str(_("nom proche à moins d'1 km"))
 # Counted apart from the actions (run.counts): rows imported although a listing or an
 # earlier row with a similar name lies within 1 km, for staff to check.
 DUPLICATES_TO_CHECK = "duplicates:check"
+
+
+def _same_listing_under_a_new_key(run: ImportRun, record: ImportRecord, duplicates):
+    """In a file without identifiers, an edited name or postal code makes a new key: the
+    listing of this source that looks like the row (similar name within 1 km, or the same
+    phone…) under another made-up key is that row's listing, not a duplicate of it."""
+    if not record.key.startswith(AUTO_KEY):
+        return None
+    for duplicate in duplicates:
+        actor = duplicate.actor
+        if (
+            actor.source == run.source.code
+            and actor.source_key.startswith(AUTO_KEY)
+            and actor.source_key != record.key
+        ):
+            return actor
+    return None
+
+
+def _rekeyed(record: ImportRecord, actor: Actor) -> None:
+    actor = Actor.objects.prefetch_related("categories", "labels").get(pk=actor.pk)
+    record.actor = actor
+    if actor.owner_id or actor.merged_into_id:
+        _compare(record, actor, [])
+        return
+    changed = [*differences(actor, record.data), "source_key"]
+    record.action = RecordAction.UPDATE
+    record.data["changes"] = changed
+    record.data["source_key"] = record.key
+    record.before = snapshot(actor, changed)
+    note = _("la même fiche, nom ou lieu modifié dans le fichier")
+    fields = ", ".join(f for f in changed if f != "source_key")
+    record.reason = "; ".join(
+        filter(
+            None,
+            [_("modifié : %(fields)s") % {"fields": fields} if fields else "", note, record.reason],
+        )
+    )
 
 
 def _key_market_days(run: ImportRun, cleaned) -> None:
@@ -361,9 +403,11 @@ def _finish(run: ImportRun) -> None:
     """Listings of this source that the file no longer has: flagged, never deleted."""
     with transaction.atomic():
         present = ImportRecord.objects.filter(run=run).exclude(key="").values("key")
+        matched = ImportRecord.objects.filter(run=run, actor__isnull=False).values("actor_id")
         dropped = (
             Actor.objects.filter(source=run.source.code, source_dropped_at__isnull=True)
             .exclude(source_key__in=present)
+            .exclude(pk__in=matched)
             .exclude(status=ModerationStatus.ARCHIVED)
             .order_by("name", "pk")
         )

@@ -42,6 +42,8 @@ def snapshot(actor: Actor, fields) -> dict:
             out[field] = sorted(getattr(actor, field).values_list("slug", flat=True))
         elif field == "hours":
             out["hours"] = store.read(actor)
+        elif field == "source_key":
+            out["source_key"] = actor.source_key
         elif field == "source_dropped_at":
             dropped = actor.source_dropped_at
             out[field] = dropped.isoformat() if dropped else None
@@ -105,6 +107,8 @@ def assign(actor: Actor, values: dict, fields) -> list:
             later.append((field, None, hours))
         elif field == "source_dropped_at":
             actor.source_dropped_at = values.get(field)
+        elif field == "source_key" and values.get("source_key"):
+            actor.source_key = values["source_key"]
     return later
 
 

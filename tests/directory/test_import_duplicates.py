@@ -162,3 +162,36 @@ def test_import_anyway_needs_the_import_permission(
     assert response.status_code in (302, 403)
     record.refresh_from_db()
     assert record.action == RecordAction.SKIP, "a user without the permission imported a row"
+
+
+def test_a_keyless_files_edited_row_updates_its_listing(tmp_path, source, territories):
+    header = ["Nom", "Code postal", "Latitude", "Longitude", "Téléphone"]
+    first = [
+        ["Ferme du Bourg", "41000", "47.5900", "1.3300", "02 54 10 10 10"],
+        ["Ferme des Prés", "41000", "47.6500", "1.4000", ""],
+    ]
+    run = _analysed(source, _file(tmp_path, header, first, "v1.csv"))
+    runs.confirm(run)
+    assert runs.step(run)
+    listing = Actor.objects.get(source=source.code, name="Ferme du Bourg")
+    old_key = listing.source_key
+    # The partner corrects the postal code: the row's made-up key changes with it.
+    second = [["Ferme du Bourg", "41350", "47.5900", "1.3300", "02 54 10 10 10"], first[1]]
+    run = _analysed(source, _file(tmp_path, header, second, "v2.csv"))
+    lines = _lines(run)
+    assert lines[2][0] == RecordAction.UPDATE, lines
+    assert "la même fiche, nom ou lieu modifié dans le fichier" in lines[2][1]
+    assert RecordAction.DROPPED not in run.counts, "its own listing reported « absente du fichier »"
+    runs.confirm(run)
+    assert runs.step(run)
+    listing.refresh_from_db()
+    assert listing.postal_code == "41350" and listing.source_key != old_key
+    assert Actor.objects.filter(source=source.code).count() == 2
+    # Once more: nothing to do.
+    again = _analysed(source, _file(tmp_path, header, second, "v3.csv"))
+    assert again.counts.get(RecordAction.UNCHANGED) == 2, again.counts
+    # And a rollback of the second import puts the old key and postal code back.
+    runs.cancel(run)
+    assert runs.step(run)
+    listing.refresh_from_db()
+    assert (listing.postal_code, listing.source_key) == ("41000", old_key)
