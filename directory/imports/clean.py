@@ -7,6 +7,7 @@ in the gazetteer: then the position is the commune's and is queued for a pin che
 import hashlib
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
@@ -209,14 +210,27 @@ def _email(value: str, notes: list) -> str:
     return value.lower()
 
 
+# What a link without a scheme must start with: a host name whose last label is a real
+# top-level domain, not a page of the partner's own site (« go.php?id=3 », « /fiche/12 »).
+BARE_HOST = re.compile(r"^(?:[\w-]+\.)+([a-z]{2,24})(?::\d+)?(?:[/?#]|$)", re.IGNORECASE)
+FILE_EXTENSIONS = {"php", "html", "htm", "asp", "aspx", "jsp", "cgi", "pdf", "do", "shtml"}
+
+
 def _url(value: str, notes: list) -> str:
     value = (value or "").strip()
     if not value:
         return ""
     if "://" not in value:
+        host = BARE_HOST.match(value)
+        if not host or host.group(1).lower() in FILE_EXTENSIONS:
+            notes.append(_("lien relatif « %(value)s » ignoré") % {"value": value})
+            return ""
         value = "https://" + value
+    host = urlsplit(value).hostname or ""
     try:
         URLValidator(schemes=["http", "https"])(value)
+        if host.rsplit(".", 1)[-1].lower() in FILE_EXTENSIONS:
+            raise ValidationError("a file name, not a host")
     except ValidationError:
         notes.append(_("adresse web « %(value)s » ignorée") % {"value": value})
         return ""

@@ -134,6 +134,13 @@ KIND_WORDS = {
         "fromager fermier",
         "gaec",
         "earl",
+        # OpenStreetMap craft=* and landuse values
+        "beekeeper",
+        "winery",
+        "cheese maker",
+        "brewery",
+        "distillery",
+        "farmyard",
     ],
     ActorKind.FARM_SHOP: [
         "vente a la ferme",
@@ -141,6 +148,8 @@ KIND_WORDS = {
         "magasin a la ferme",
         "ferme avec boutique",
         "producteur avec boutique",
+        # OpenStreetMap shop=farm: a farm's own shop
+        "farm",
     ],
     ActorKind.SHOP: [
         "magasin",
@@ -150,6 +159,16 @@ KIND_WORDS = {
         "cooperative",
         "primeur",
         "shop",
+        # OpenStreetMap shop=*
+        "greengrocer",
+        "deli",
+        "organic",
+        "health food",
+        "supermarket",
+        "convenience",
+        "wine",
+        "beverages",
+        "dairy",
     ],
     ActorKind.ARTISAN: [
         "artisan",
@@ -165,8 +184,24 @@ KIND_WORDS = {
         "patisserie",
         "traiteur",
         "artisan des metiers de bouche",
+        # OpenStreetMap shop=*
+        "bakery",
+        "pastry",
+        "butcher",
+        "cheese",
+        "seafood",
+        "confectionery",
+        "chocolate",
     ],
-    ActorKind.MARKET: ["marche", "marche de plein air", "halle", "market", "marche couvert"],
+    ActorKind.MARKET: [
+        "marche",
+        "marche de plein air",
+        "halle",
+        "market",
+        "marche couvert",
+        # OpenStreetMap amenity=marketplace
+        "marketplace",
+    ],
     ActorKind.PICKUP: [
         "drive",
         "drive fermier",
@@ -189,7 +224,9 @@ def _phrases() -> list[tuple[str, str]]:
 
 def kind_for(value: str) -> str | None:
     """The kind a partner's free text designates ("Boulangerie-pâtisserie" -> artisan)."""
-    text = normalize(value)
+    # OpenStreetMap tags as some files write them: « shop=bakery », « amenity=marketplace ».
+    value = value.split("=", 1)[1] if "=" in value else value
+    text = normalize(value.replace("_", " "))
     if not text:
         return None
     phrases = _phrases()

@@ -195,3 +195,54 @@ def test_a_keyless_files_edited_row_updates_its_listing(tmp_path, source, territ
     assert runs.step(run)
     listing.refresh_from_db()
     assert (listing.postal_code, listing.source_key) == ("41000", old_key)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("shop=bakery", ActorKind.ARTISAN),
+        ("bakery", ActorKind.ARTISAN),
+        ("butcher", ActorKind.ARTISAN),
+        ("amenity=marketplace", ActorKind.MARKET),
+        ("farm", ActorKind.FARM_SHOP),
+        ("greengrocer", ActorKind.SHOP),
+        ("health_food", ActorKind.SHOP),
+        ("craft=beekeeper", ActorKind.PRODUCER),
+        ("Boulangerie-pâtisserie", ActorKind.ARTISAN),
+    ],
+)
+def test_openstreetmap_tags_name_kinds(value, kind):
+    from directory.imports.mapping import kind_for
+
+    assert kind_for(value) == kind, value
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("go.php?id=3", ""),
+        ("/fiche/12", ""),
+        ("index.html", ""),
+        ("https://go.php?id=3", ""),
+        ("www.ferme-du-bourg.fr", "https://www.ferme-du-bourg.fr"),
+        ("ferme.fr/contact", "https://ferme.fr/contact"),
+        ("http://example.org/boutique", "http://example.org/boutique"),
+    ],
+)
+def test_relative_links_are_refused_and_said(value, kept):
+    from directory.imports.clean import _url
+
+    notes = []
+    assert _url(value, notes) == kept
+    assert bool(notes) == (not kept), notes
+
+
+def test_headers_split_on_underscores_colons_and_hyphens():
+    from directory.imports.mapping import guess
+
+    assert guess(["geo_point_2d", "site-web", "Nom", "code_postal"]) == {
+        "geo_point_2d": "coordinates",
+        "site-web": "website",
+        "Nom": "name",
+        "code_postal": "postal_code",
+    }
