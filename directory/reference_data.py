@@ -20,6 +20,33 @@ CATEGORIES = [
     ("hygiene", "Produits d'hygiène et d'entretien"),
 ]
 
+# Words partners write for each category in their lists (singular, without accents: they
+# are compared with the normalised words of a cell, plurals folded). Extend freely.
+CATEGORY_WORDS = {
+    "fruits-legumes": ["fruit", "legume", "maraichage", "maraicher", "primeur", "pomme", "salade"],
+    "viande": ["viande", "boeuf", "bovin", "bovine", "veau", "porc", "agneau", "charcuterie"],
+    "volaille": ["volaille", "poulet", "canard", "oie", "dinde", "pintade", "lapin"],
+    "poisson": ["poisson", "crustace", "coquillage", "huitre", "moule", "truite"],
+    "pain": ["pain", "farine", "viennoiserie", "boulangerie", "brioche"],
+    "fromage-laitier": ["fromage", "lait", "laitier", "laitiere", "yaourt", "beurre", "creme"],
+    "oeufs": ["oeuf"],
+    "miel": ["miel", "apiculture", "pollen", "propolis"],
+    "epicerie": ["epicerie", "pate", "huile", "legumineuse", "lentille", "cereale"],
+    "conserves": ["conserve", "confiture", "terrine", "plat cuisine", "soupe"],
+    "boissons": ["vin", "biere", "jus", "cidre", "boisson", "spiritueux", "poire"],
+    "plantes": ["plante", "plant", "aromatique"],
+    "fleurs": ["fleur"],
+    "hygiene": ["savon", "cosmetique", "hygiene"],
+}
+LABEL_WORDS = {
+    "bio": ["bio", "ab", "agriculture biologique", "biologique", "organic"],
+    "label-rouge": ["label rouge"],
+    "aop": ["aop", "aoc"],
+    "igp": ["igp"],
+    "hve": ["hve"],
+    "bienvenue-ferme": ["bienvenue a la ferme"],
+}
+
 LABELS = [
     ("bio", "Agriculture biologique (AB)", "https://www.agencebio.org/"),
     ("nature-progres", "Nature & Progrès", "https://www.natureetprogres.org/"),

@@ -25,6 +25,7 @@ from ..hours.reading import read_hours
 from ..models import Actor, Category, Label
 from ..moderation.duplicates import phone_digits, site_key
 from ..plaintext import plain_text
+from ..reference_data import CATEGORY_WORDS, LABEL_WORDS
 from .mapping import kind_for
 
 TEXT_LIMITS = {
@@ -56,23 +57,50 @@ class Cleaned:
         return Point(self.data["lon"], self.data["lat"], srid=4326)
 
 
+def _singular(word: str) -> str:
+    """French plurals folded: « légumes » → « legume », « œufs » → « oeuf »."""
+    if len(word) > 3 and word[-1] in "sx" and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _folded(text: str) -> str:
+    return " ".join(_singular(w) for w in normalize(text).split())
+
+
 class References:
-    """Categories and labels by slug or name, loaded once per run."""
+    """Categories and labels by slug, name or a word partners use for them (plurals
+    folded: « Légumes », « Oeuf », « Viande bovine », « Vin »), loaded once per run."""
 
     def __init__(self):
-        self.categories = self._index(Category)
-        self.labels = self._index(Label)
+        self.categories = self._index(Category, CATEGORY_WORDS)
+        self.labels = self._index(Label, LABEL_WORDS)
         self.communes: dict[str, int | None] = {}
 
     @staticmethod
-    def _index(model) -> dict[str, str]:
+    def _index(model, words: dict[str, list[str]]) -> dict[str, str]:
         index = {}
         for slug, name in model.objects.values_list("slug", "name"):
             # "Pain, farines et viennoiseries" is also "pain"; "Épicerie sèche (pâtes…)"
             # is also "épicerie sèche": partners write the short form.
             for text in (slug.replace("-", " "), name, name.split(",")[0], name.split("(")[0]):
-                index.setdefault(normalize(text), slug)
+                index.setdefault(_folded(text), slug)
+            for word in words.get(slug, []):
+                index.setdefault(_folded(word), slug)
         return index
+
+    def lookup(self, index: dict[str, str], part: str) -> str | None:
+        """The slug a cell's part names: whole, else by its first words (« viande bovine
+        de race limousine » → viande), else any of its words (« miel de fleurs » → miel)."""
+        words = _folded(part).split()
+        for size in range(len(words), 0, -1):
+            slug = index.get(" ".join(words[:size]))
+            if slug:
+                return slug
+        for word in words:
+            if len(word) > 2 and word in index:
+                return index[word]
+        return None
 
     def match(self, index: dict[str, str], text: str) -> tuple[list[str], list[str]]:
         found, unknown = [], []
@@ -80,12 +108,29 @@ class References:
             part = part.strip()
             if not part:
                 continue
-            slug = index.get(normalize(part))
+            slug = self.lookup(index, part)
             if slug is None:
                 unknown.append(part)
             elif slug not in found:
                 found.append(slug)
         return found, unknown
+
+    def split_tags(self, text: str) -> tuple[list[str], list[str], list[str]]:
+        """One column of tags feeding both: (categories, labels, unknown)."""
+        categories, labels, unknown = [], [], []
+        for part in LIST_SEPARATORS.split(text or ""):
+            part = part.strip()
+            if not part:
+                continue
+            label = self.lookup(self.labels, part)
+            category = self.lookup(self.categories, part)
+            if label and label not in labels:
+                labels.append(label)
+            if category and category not in categories:
+                categories.append(category)
+            if not (label or category):
+                unknown.append(part)
+        return categories, labels, unknown
 
 
 def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
@@ -154,6 +199,12 @@ def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
         data["labels"], unknown = references.match(references.labels, values["labels"])
         if unknown:
             notes.append(_("labels inconnus ignorés : %(list)s") % {"list": ", ".join(unknown)})
+    if "tags" in values:
+        categories, labels, unknown = references.split_tags(values["tags"])
+        data["categories"] = list(dict.fromkeys([*data.get("categories", []), *categories]))
+        data["labels"] = list(dict.fromkeys([*data.get("labels", []), *labels]))
+        if unknown:
+            notes.append(_("mots-clés inconnus ignorés : %(list)s") % {"list": ", ".join(unknown)})
 
     if HOURS_FIELDS & values.keys():
         hours, verbatim = read_hours(values)

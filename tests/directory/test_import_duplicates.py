@@ -246,3 +246,35 @@ def test_headers_split_on_underscores_colons_and_hyphens():
         "Nom": "name",
         "code_postal": "postal_code",
     }
+
+
+def test_product_words_and_tags_name_categories_and_labels(db):
+    from directory.imports.clean import References
+
+    references = References()
+    found, unknown = references.match(
+        references.categories, "Légume, Oeuf, Fromage, Vin, Viande bovine, Miel de fleurs, Caviar"
+    )
+    assert found == ["fruits-legumes", "oeufs", "fromage-laitier", "boissons", "viande", "miel"]
+    assert unknown == ["Caviar"]
+    categories, labels, unknown = references.split_tags("Bio; Œufs; Label Rouge; volailles; wifi")
+    assert (categories, labels, unknown) == (
+        ["oeufs", "volaille"],
+        ["bio", "label-rouge"],
+        ["wifi"],
+    )
+
+
+def test_one_tags_column_feeds_categories_and_labels_on_import(tmp_path, source, territories):
+    path = _file(
+        tmp_path,
+        ["Nom", "Latitude", "Longitude", "Mots-clés"],
+        [["Ferme des Tags", "47.59", "1.33", "bio, légumes, oeufs"]],
+    )
+    run = _analysed(source, path, default_kind=ActorKind.PRODUCER)
+    assert run.mapping["columns"]["Mots-clés"] == "tags"
+    runs.confirm(run)
+    assert runs.step(run)
+    actor = Actor.objects.get(source=source.code)
+    assert sorted(actor.categories.values_list("slug", flat=True)) == ["fruits-legumes", "oeufs"]
+    assert list(actor.labels.values_list("slug", flat=True)) == ["bio"]
