@@ -242,6 +242,10 @@ def kind_for(value: str) -> str | None:
     return None
 
 
+def header_words(text: str) -> list[str]:
+    return _header(text).split()
+
+
 def _header(text: str) -> str:
     """A header's words: ``_``, ``-`` and ``:`` separate them too (``geo_point_2d``,
     ``site-web``, ``addr:street``)."""

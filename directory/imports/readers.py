@@ -122,21 +122,23 @@ def open_table(path: Path, filename: str = "", fmt: str = "", encoding: str = ""
 
 
 def rows(path: Path, table: Table, start: int = 0) -> Iterator[tuple[int, dict]]:
-    """(line number, {header: text}) for each data row after the first ``start`` ones.
-    Line numbers are the file's (the header is line 1), as a spreadsheet shows them."""
+    """(row number, {header: text}) for each data row after the first ``start`` ones.
+    Row numbers are records', the header being row 1, as a spreadsheet shows them."""
     headers = table.headers
     if table.format == "csv":
         with open(path, encoding=table.encoding, newline="") as handle:
             reader = csv.reader(handle, delimiter=table.delimiter)
             next(reader, None)
             index = 0
-            for values in reader:
+            # The record's number (header = 1), as a spreadsheet numbers its rows: a cell
+            # holding line breaks does not shift the rows after it (reader.line_num would).
+            for number, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
                     continue
                 index += 1
                 if index <= start:
                     continue
-                yield reader.line_num, _row(headers, values)
+                yield number, _row(headers, values)
     elif table.format == "xlsx":
         source = _xlsx_rows(path)
         try:

@@ -3,6 +3,7 @@ pages and the import_list command both go through here; long steps run in time s
 a web page can show their progress and an interrupted one picks up where it stopped."""
 
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def set_mapping(run: ImportRun, columns: dict, default_kind: str) -> None:
         raise ValidationError(_("Cet import ne peut plus changer de colonnes."))
     columns = {h: f for h, f in columns.items() if h in run.headers and f in mapping.FIELDS}
     errors = mapping.problems(columns)
+    errors += _key_problems(run, columns)
     if errors:
         raise ValidationError(errors)
     run.records.all().delete()
@@ -77,6 +79,58 @@ def set_mapping(run: ImportRun, columns: dict, default_kind: str) -> None:
     source = run.source
     source.mapping = run.mapping
     source.save(update_fields=["mapping"])
+
+
+# A key column is refused when it is constant, or when fewer than this share of its rows have
+# a value of their own (a département code taken for one). An occasional repeat is only that
+# row skipped (« même identifiant que la ligne … »).
+KEY_DISTINCT_SHARE = 0.9
+KEY_WORDS = {"id", "identifiant", "code", "ref", "reference", "numero", "cle", "uid", "siret"}
+
+
+def _key_problems(run: ImportRun, columns: dict) -> list[str]:
+    """A key column that cannot tell the rows apart, with a column that could."""
+    header = next((h for h, f in columns.items() if f == "key"), None)
+    if header is None:
+        return []
+    candidates = [h for h in run.headers if h == header or KEY_WORDS & set(mapping.header_words(h))]
+    values = {h: Counter() for h in candidates}
+    for _line, row in readers.rows(Path(run.file.path), analysis.table_for(run)):
+        for h in candidates:
+            value = " ".join(str(row.get(h) or "").split())
+            if value:
+                values[h][value] += 1
+    counts = values[header]
+    rows = sum(counts.values())
+    if not rows:
+        return [
+            _("La colonne « %(column)s » choisie comme identifiant est vide.") % {"column": header}
+        ]
+    repeats = rows - len(counts)
+    constant = len(counts) == 1 and rows > 1
+    if not constant and repeats <= max(2, (1 - KEY_DISTINCT_SHARE) * rows):
+        return []
+    worst, times = counts.most_common(1)[0]
+    message = _(
+        "La colonne « %(column)s » ne peut pas servir d'identifiant : %(distinct)s valeur(s) "
+        "différente(s) pour %(rows)s ligne(s) (« %(value)s » %(times)s fois)."
+    ) % {
+        "column": header,
+        "distinct": len(counts),
+        "rows": rows,
+        "value": worst[:40],
+        "times": times,
+    }
+    unique = [
+        h for h in candidates if h != header and len(values[h]) == sum(values[h].values()) > 0
+    ]
+    if unique:
+        message += " " + _("« %(column)s » a une valeur par ligne : choisissez-la.") % {
+            "column": unique[0]
+        }
+    else:
+        message += " " + _("Choisissez une colonne dont chaque ligne a sa valeur, ou aucune.")
+    return [message]
 
 
 def confirm(run: ImportRun, user=None) -> None:

@@ -278,3 +278,38 @@ def test_one_tags_column_feeds_categories_and_labels_on_import(tmp_path, source,
     actor = Actor.objects.get(source=source.code)
     assert sorted(actor.categories.values_list("slug", flat=True)) == ["fruits-legumes", "oeufs"]
     assert list(actor.labels.values_list("slug", flat=True)) == ["bio"]
+
+
+def test_a_key_column_that_tells_no_row_apart_is_refused_with_the_one_that_does(tmp_path, source):
+    from django.core.exceptions import ValidationError
+
+    path = _file(
+        tmp_path,
+        ["id", "id_producteur", "Nom", "Latitude", "Longitude"],
+        [["1", f"P{n}", f"Ferme {n}", "47.59", f"1.{30 + n}"] for n in range(12)],
+    )
+    run = runs.start(source, path, path.name)
+    assert run.mapping["columns"]["id"] == "key"
+    with pytest.raises(ValidationError) as refused:
+        runs.set_mapping(run, run.mapping["columns"], ActorKind.PRODUCER)
+    message = " ".join(refused.value.messages)
+    assert (
+        "« id » ne peut pas servir d'identifiant : 1 valeur(s) différente(s) pour 12 ligne(s)"
+        in message
+    )
+    assert "« id_producteur » a une valeur par ligne" in message
+    columns = {**run.mapping["columns"], "id": "", "id_producteur": "key"}
+    runs.set_mapping(run, columns, ActorKind.PRODUCER)
+
+
+def test_report_rows_are_records_not_physical_lines(tmp_path, source, territories):
+    path = _file(
+        tmp_path,
+        ["Nom", "Présentation", "Latitude", "Longitude"],
+        [
+            ["Ferme Une", "sur\ntrois\nlignes", "47.59", "1.33"],
+            ["", "", "47.60", "1.34"],
+        ],
+    )
+    run = _analysed(source, path, default_kind=ActorKind.PRODUCER)
+    assert _lines(run)[3] == (RecordAction.REJECT, "nom manquant"), _lines(run)
