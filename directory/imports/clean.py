@@ -172,6 +172,11 @@ def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
                 name_,
                 notes,
             )
+    if "address" not in data and ("street" in values or "housenumber" in values):
+        # OpenStreetMap's addr:housenumber and addr:street make one address.
+        parts = (values.get("housenumber", ""), values.get("street", ""))
+        street = " ".join(plain_text(part, multiline=False) for part in parts if part.strip())
+        data["address"] = _truncate(street, TEXT_LIMITS.get("address") or 255, "address", notes)
     if "postal_code" in values:
         code = re.sub(r"\s", "", values["postal_code"])
         if code and len(code) == 4 and code.isdigit():
@@ -219,7 +224,7 @@ def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
             )
 
     commune = _commune(values.get("commune", ""), data.get("postal_code", ""), references)
-    _place(data, values, commune, notes)
+    _place(data, values, commune, notes, mapping.get("coordinates_are_communes", False))
 
     key = " ".join(values.get("key", "").split())[:100]
     if not key:
@@ -303,8 +308,11 @@ def _commune(text: str, postal_code: str, references: References) -> Commune | N
     return commune
 
 
-def _place(data: dict, values: dict, commune: Commune | None, notes: list) -> None:
-    """Sets lon, lat, approximate, checked, commune and how the position was found."""
+def _place(
+    data: dict, values: dict, commune: Commune | None, notes: list, communes_only=False
+) -> None:
+    """Sets lon, lat, approximate, checked, commune and how the position was found.
+    ``communes_only``: the file's coordinates are its communes' centres, not the places'."""
     found = None
     try:
         if values.get("coordinates", "").strip():
@@ -336,6 +344,10 @@ def _place(data: dict, values: dict, commune: Commune | None, notes: list) -> No
         point = Point(found.longitude, found.latitude, srid=4326)
         located = Commune.objects.containing(point).only("pk").first()
         data["commune"] = located.pk if located else (commune.pk if commune else None)
+        if communes_only:
+            # Shown as « environ », at the commune, and queued for a pin check.
+            data.update(approximate=True, checked=False, position="centre de commune")
+            notes.append(_("coordonnées d'un centre de commune : épingle à vérifier"))
         return
 
     address = " ".join(

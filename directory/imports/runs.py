@@ -53,9 +53,12 @@ def start(source: ImportSource, path: Path, filename: str, user=None) -> ImportR
 def proposed_mapping(source: ImportSource, headers: list[str]) -> dict:
     saved = source.mapping or {}
     columns = {h: f for h, f in (saved.get("columns") or {}).items() if h in headers and f}
+    proposed = {"default_kind": saved.get("default_kind", "")}
+    if saved.get("coordinates_are_communes"):
+        proposed["coordinates_are_communes"] = True
     if columns and "name" in columns.values():
-        return {"columns": columns, "default_kind": saved.get("default_kind", ""), "saved": True}
-    return {"columns": mapping.guess(headers), "default_kind": saved.get("default_kind", "")}
+        return {"columns": columns, **proposed, "saved": True}
+    return {"columns": mapping.guess(headers), **proposed}
 
 
 def same_columns(run: ImportRun) -> bool:
@@ -63,7 +66,9 @@ def same_columns(run: ImportRun) -> bool:
     return bool(run.mapping.get("saved"))
 
 
-def set_mapping(run: ImportRun, columns: dict, default_kind: str) -> None:
+def set_mapping(
+    run: ImportRun, columns: dict, default_kind: str, coordinates_are_communes: bool | None = None
+) -> None:
     """Starts (or restarts) the analysis with this mapping; the source keeps it."""
     if run.status not in (RunStatus.MAPPING, RunStatus.ANALYSED, RunStatus.DISCARDED):
         raise ValidationError(_("Cet import ne peut plus changer de colonnes."))
@@ -73,7 +78,11 @@ def set_mapping(run: ImportRun, columns: dict, default_kind: str) -> None:
     if errors:
         raise ValidationError(errors)
     run.records.all().delete()
+    if coordinates_are_communes is None:  # unsaid: as the source's last mapping said
+        coordinates_are_communes = bool(run.mapping.get("coordinates_are_communes"))
     run.mapping = {"columns": columns, "default_kind": default_kind or ""}
+    if coordinates_are_communes:
+        run.mapping["coordinates_are_communes"] = True
     run.status, run.position, run.counts, run.analysed_at = RunStatus.ANALYSING, 0, {}, None
     run.save()
     source = run.source

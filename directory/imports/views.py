@@ -116,10 +116,19 @@ class MappingForm(forms.Form):
         choices=[("", gettext_lazy("— aucun : la ligne est rejetée —")), *ActorKind.choices],
         required=False,
     )
+    coordinates_are_communes = forms.BooleanField(
+        label=gettext_lazy(
+            "Les coordonnées du fichier sont des centres de commune (positions approximatives)"
+        ),
+        required=False,
+    )
 
     def __init__(self, *args, run: ImportRun, **kwargs):
         super().__init__(*args, **kwargs)
         self.run = run
+        self.initial.setdefault(
+            "coordinates_are_communes", bool(run.mapping.get("coordinates_are_communes"))
+        )
         choices = [("", gettext_lazy("— ne pas importer —")), *mapping.FIELDS.items()]
         current = run.mapping.get("columns", {})
         self.initial.setdefault("default_kind", run.mapping.get("default_kind", ""))
@@ -244,7 +253,12 @@ def run_mapping(request, pk):
     form = MappingForm(request.POST, run=run)
     if form.is_valid():
         try:
-            runs.set_mapping(run, form.columns(), form.cleaned_data["default_kind"])
+            runs.set_mapping(
+                run,
+                form.columns(),
+                form.cleaned_data["default_kind"],
+                form.cleaned_data["coordinates_are_communes"],
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("directory:import-run", run.pk)

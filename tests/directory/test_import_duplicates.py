@@ -313,3 +313,49 @@ def test_report_rows_are_records_not_physical_lines(tmp_path, source, territorie
     )
     run = _analysed(source, path, default_kind=ActorKind.PRODUCER)
     assert _lines(run)[3] == (RecordAction.REJECT, "nom manquant"), _lines(run)
+
+
+def test_openstreetmap_address_parts_make_one_address(tmp_path, source, territories):
+    path = _file(
+        tmp_path,
+        [
+            "name",
+            "addr:housenumber",
+            "addr:street",
+            "addr:postcode",
+            "addr:city",
+            "Latitude",
+            "Longitude",
+        ],
+        [["Fournil <br>du Mail", "12", "Rue des Lilas", "41000", "Blois", "47.59", "1.33"]],
+    )
+    run = _analysed(source, path)
+    columns = run.mapping["columns"]
+    assert (columns["addr:street"], columns["addr:postcode"], columns["addr:city"]) == (
+        "street",
+        "postal_code",
+        "commune",
+    )
+    record = run.records.get()
+    assert record.data["address"] == "12 Rue des Lilas"
+    assert record.data["name"] == "Fournil du Mail", "markup left in a name"
+
+
+def test_coordinates_marked_as_commune_centres_come_in_approximate(tmp_path, source, territories):
+    path = _file(
+        tmp_path, ["Nom", "Latitude", "Longitude"], [["Ferme du Centre", "47.5861", "1.3359"]]
+    )
+    run = runs.start(source, path, path.name)
+    runs.set_mapping(run, run.mapping["columns"], ActorKind.PRODUCER, coordinates_are_communes=True)
+    assert runs.step(run)
+    record = run.records.get()
+    assert (record.data["approximate"], record.data["checked"]) == (True, False)
+    assert "coordonnées d'un centre de commune : épingle à vérifier" in record.reason
+    run.refresh_from_db()
+    runs.confirm(run)
+    assert runs.step(run)
+    actor = Actor.objects.get(source=source.code)
+    assert actor.location_is_approximate and not actor.location_checked
+    # The next file of this source is read the same way unless staff say otherwise.
+    again = runs.start(source, path, path.name)
+    assert again.mapping.get("coordinates_are_communes") is True

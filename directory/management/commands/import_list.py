@@ -37,6 +37,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--default-kind", choices=[k.value for k in ActorKind])
         parser.add_argument(
+            "--coordinates-are-communes",
+            action="store_true",
+            help="Les coordonnées du fichier sont des centres de commune (positions approximatives).",
+        )
+        parser.add_argument(
             "--pending", action="store_true", help="Nouvelles fiches en attente de modération."
         )
         parser.add_argument(
@@ -108,7 +113,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Import n° {run.pk} : {run.total} ligne(s), {run.format.upper()}")
         self.stdout.write("Correspondance : " + json.dumps(mapped, ensure_ascii=False))
         runs.set_mapping(
-            run, mapped, options["default_kind"] or run.mapping.get("default_kind", "")
+            run,
+            mapped,
+            options["default_kind"] or run.mapping.get("default_kind", ""),
+            True if options["coordinates_are_communes"] else None,
         )
         return run
 
