@@ -20,6 +20,16 @@ class Hours:
     holidays_closed: bool = False
 
     @classmethod
+    def checked(cls, slots, holidays_closed: bool = False) -> "Hours | None":
+        """``of``, or None when a slot does not close after it opens as a listing stores
+        it: « 24:00 » is kept as 23:59, so nothing may open at or after 23:59 then."""
+        for _day, opens, closes, *_season in slots:
+            stored_close = "23:59" if closes == "24:00" else closes
+            if not ("00:00" <= opens < stored_close <= "23:59"):
+                return None
+        return cls.of(slots, holidays_closed) if slots else None
+
+    @classmethod
     def of(cls, slots, holidays_closed: bool = False) -> "Hours":
         """Slots deduplicated and in the corpus order: day, all-year first, then opening."""
         unique = {(d, o, c, s or None) for d, o, c, *rest in slots for s in (rest or [None])}

@@ -70,7 +70,9 @@ def from_columns(values: dict) -> Hours | None:
                     return None  # open that day, at hours the file does not say
                 slots.append((DAYS[index], *span, None))
                 continue
-            # The day's hours written in the day's column.
+            # The day's hours written in the day's column (no timetable is that long).
+            if len(raw) > 200:
+                return None
             parsed = parse_french(f"{FRENCH_DAYS[index]} {raw}")
             if parsed is None or re.fullmatch(r"\d+", flag):
                 return None
@@ -80,4 +82,4 @@ def from_columns(values: dict) -> Hours | None:
     for _day, opens, closes, _season in slots:
         if closes <= opens and closes != "24:00":
             return None
-    return Hours.of(slots) if slots else None
+    return Hours.checked(slots)

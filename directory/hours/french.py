@@ -324,6 +324,4 @@ def parse_french(text: str) -> Hours | None:
         for day, spans in by_day.items()
         for opens, closes in spans
     ]
-    if not slots:
-        return None
-    return Hours.of(slots, holidays_closed)
+    return Hours.checked(slots, holidays_closed)

@@ -152,6 +152,4 @@ def parse_osm(text: str) -> Hours | None:
             slots.append((day, opens, closes, None))
         else:
             slots += [(day, opens, closes, _season(run)) for run in _runs(months)]
-    if not slots:
-        return None
-    return Hours.of(slots, holidays_closed)
+    return Hours.checked(slots, holidays_closed)
