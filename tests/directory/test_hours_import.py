@@ -5,7 +5,6 @@ cannot be read kept verbatim, counted, listed for staff; rollback puts the hours
 
 import csv
 import datetime
-import io
 import shutil
 from pathlib import Path
 
@@ -14,9 +13,10 @@ from django.contrib.gis.geos import Point
 
 from directory.imports import report as import_report
 from directory.imports import runs
-from directory.models import Actor, ActorKind, ImportSource, OpeningSlot, RunStatus
+from directory.models import Actor, ActorKind, ImportSource, OpeningSlot
 from directory.schedule import open_on
 from directory.search import Search
+from tests.importing import analysed, csv_file, imported
 
 pytestmark = pytest.mark.django_db
 
@@ -34,21 +34,8 @@ def source(db):
     )
 
 
-def _run(source, path, default_kind=""):
-    run = runs.start(source, path, path.name)
-    runs.set_mapping(run, run.mapping["columns"], default_kind)
-    assert runs.step(run)
-    run.refresh_from_db()
-    assert run.status == RunStatus.ANALYSED, run.status
-    return run
-
-
-def _import(run):
-    runs.confirm(run)
-    assert runs.step(run)
-    run.refresh_from_db()
-    assert run.status == RunStatus.DONE
-    return run
+_run = analysed
+_import = imported
 
 
 def _slots(actor):
@@ -147,13 +134,9 @@ def test_changed_hours_update_the_listing_and_a_rollback_puts_them_back(
 
 
 def _csv(tmp_path, rows, name="horaires.csv"):
-    handle = io.StringIO()
-    writer = csv.writer(handle, delimiter=";")
-    writer.writerow(["Identifiant", "Nom", "Type", "Latitude", "Longitude", "Horaires"])
-    writer.writerows(rows)
-    path = tmp_path / name
-    path.write_text(handle.getvalue(), encoding="utf-8")
-    return path
+    return csv_file(
+        tmp_path, ["Identifiant", "Nom", "Type", "Latitude", "Longitude", "Horaires"], rows, name
+    )
 
 
 def test_osm_values_and_french_timetables_in_one_column(tmp_path, source, territories):

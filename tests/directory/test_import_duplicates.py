@@ -2,15 +2,13 @@
 shop away; distinct identifiers, phone numbers or market days say two; strong evidence
 (same phone, e-mail, site) skips, and staff can import a skipped row anyway."""
 
-import csv
-import io
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from directory.imports import analysis, runs
 from directory.imports import report as import_report
-from directory.models import Actor, ActorKind, ImportSource, RecordAction, RunStatus
+from directory.models import Actor, ActorKind, ImportSource, RecordAction
+from tests.importing import analysed, csv_file
 
 pytestmark = pytest.mark.django_db
 
@@ -20,23 +18,11 @@ def source(db):
     return ImportSource.objects.create(name="Réseau des boulangers", slug="boulangers")
 
 
-def _file(tmp_path, header, rows, name="liste.csv"):
-    handle = io.StringIO()
-    writer = csv.writer(handle, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path = tmp_path / name
-    path.write_text(handle.getvalue(), encoding="utf-8")
-    return path
+_file = csv_file
 
 
 def _analysed(source, path, default_kind=ActorKind.ARTISAN):
-    run = runs.start(source, path, path.name)
-    runs.set_mapping(run, run.mapping["columns"], default_kind)
-    assert runs.step(run)
-    run.refresh_from_db()
-    assert run.status == RunStatus.ANALYSED
-    return run
+    return analysed(source, path, default_kind)
 
 
 def _lines(run):

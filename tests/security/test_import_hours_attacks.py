@@ -17,6 +17,7 @@ from directory.hours.osm import parse_osm
 from directory.hours.reading import read_hours
 from directory.imports import runs
 from directory.models import Actor, ActorKind, ImportRecord, ImportSource, RecordAction, RunStatus
+from tests.importing import analysed, csv_file, imported
 
 pytestmark = pytest.mark.django_db
 
@@ -51,30 +52,14 @@ def importer(db):
 
 
 def _file(tmp_path, rows, header=HEADER, name="liste.csv"):
-    handle = io.StringIO()
-    writer = csv.writer(handle, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path = tmp_path / name
-    path.write_text(handle.getvalue(), encoding="utf-8")
-    return path
+    return csv_file(tmp_path, header, rows, name)
 
 
 def _analysed(source, path, default_kind=ActorKind.MARKET):
-    run = runs.start(source, path, path.name)
-    runs.set_mapping(run, run.mapping["columns"], default_kind)
-    assert runs.step(run)
-    run.refresh_from_db()
-    assert run.status == RunStatus.ANALYSED, run.status
-    return run
+    return analysed(source, path, default_kind)
 
 
-def _imported(run):
-    runs.confirm(run)
-    assert runs.step(run)
-    run.refresh_from_db()
-    assert run.status == RunStatus.DONE, run.status
-    return run
+_imported = imported
 
 
 def _row(key, hours, name=None, lat="47.5900", lon="1.3300"):
