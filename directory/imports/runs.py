@@ -90,10 +90,10 @@ def set_mapping(
     source.save(update_fields=["mapping"])
 
 
-# A key column is refused when it is constant, or when fewer than this share of its rows have
-# a value of their own (a département code taken for one). An occasional repeat is only that
-# row skipped (« même identifiant que la ligne … »).
-KEY_DISTINCT_SHARE = 0.9
+# A key column is refused when it is constant, or has fewer distinct values than this share
+# of its rows (a département code taken for one). Repeats below that only skip their rows
+# (« même identifiant que la ligne … »): a partner's typo must not block the whole file.
+KEY_DISTINCT_SHARE = 0.5
 KEY_WORDS = {"id", "identifiant", "code", "ref", "reference", "numero", "cle", "uid", "siret"}
 
 
@@ -115,9 +115,8 @@ def _key_problems(run: ImportRun, columns: dict) -> list[str]:
         return [
             _("La colonne « %(column)s » choisie comme identifiant est vide.") % {"column": header}
         ]
-    repeats = rows - len(counts)
     constant = len(counts) == 1 and rows > 1
-    if not constant and repeats <= max(2, (1 - KEY_DISTINCT_SHARE) * rows):
+    if not constant and len(counts) >= KEY_DISTINCT_SHARE * rows:
         return []
     worst, times = counts.most_common(1)[0]
     message = _(
