@@ -271,6 +271,7 @@ def actor_detail(request, slug):
             "photos": photos,
             "articles": articles,
             "today": timezone.localdate(clock.now()),
+            "open_data": settings.TOUTPRES_OPEN_DATA,
             "jsonld": local_business(actor, url, [absolute for _, absolute in photos]),
             "map_config": {
                 "tilesUrl": settings.TILES_URL,

@@ -49,6 +49,27 @@ class ImportSource(models.Model):
         return self.name
 
     @property
+    def classified_licence(self):
+        """The licence its text and URL name (directory.opendata.licences), which decides
+        the open-data files its listings go in."""
+        from directory.opendata.licences import classify
+
+        return classify(self.licence, self.licence_url)
+
+    @property
+    def licence_link(self) -> str:
+        """``licence_url`` if it is a web address (pages link to it), else empty."""
+        from directory.opendata.licences import web_url
+
+        return web_url(self.licence_url)
+
+    @property
+    def licence_family(self):
+        from directory.opendata.licences import family
+
+        return family(self.classified_licence)
+
+    @property
     def code(self) -> str:
         """What imported listings carry in Actor.source (unique with their source_key)."""
         return f"liste:{self.slug}"

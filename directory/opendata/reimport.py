@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import Point
 from django.db import transaction
+from django.utils.text import slugify
 
 from geodata.models import Commune
 
@@ -17,6 +18,7 @@ from ..models import (
     ActorKind,
     Category,
     DistributionLink,
+    ImportSource,
     Label,
     ModerationStatus,
     OpeningSlot,
@@ -24,7 +26,8 @@ from ..models import (
     Season,
 )
 from ..spreadsheet import original
-from .records import FIELDS
+from .licences import web_url
+from .records import FIELDS, LEGACY_FIELDS, platform
 
 SLOT = re.compile(r"^([0-6]) (\d\d):(\d\d)-(\d\d):(\d\d)(?: (\d\d)-(\d\d)/(\d\d)-(\d\d))?$")
 LINK = re.compile(r"^([-\w]+)@([0-6]?)(?: (\d\d):(\d\d)-(\d\d):(\d\d))?$")
@@ -58,7 +61,7 @@ def read(path, delimiter: str | None = None) -> list[dict]:
         if delimiter is None:
             delimiter = ";" if sample.split("\n", 1)[0].count(";") > 1 else ","
         reader = csv.DictReader(handle, delimiter=delimiter)
-        if reader.fieldnames != FIELDS:
+        if reader.fieldnames not in (FIELDS, LEGACY_FIELDS):
             raise ImportFormatError(
                 "Colonnes inattendues : le fichier doit être un export CSV de Tout Près "
                 f"(colonnes {', '.join(FIELDS)})."
@@ -89,6 +92,35 @@ def _check(rows: list[dict]) -> None:
         raise ImportFormatError("; ".join(problems[:20]))
 
 
+def _source(row: dict, own: str, sources: dict, report: Report) -> ImportSource | None:
+    name = row["source"].strip()[:120]
+    if not name or name == own:
+        return None
+    if name not in sources:
+        source = ImportSource.objects.filter(name=name).first()
+        url = row["licence_url"].strip()[:200]
+        if source is None:
+            base = slugify(name)[:70] or "source"
+            slug, n = base, 1
+            while ImportSource.objects.filter(slug=slug).exists():
+                n += 1
+                slug = f"{base}-{n}"
+            source = ImportSource.objects.create(
+                name=name,
+                slug=slug,
+                licence=row["licence"][:150],
+                # A link shown on listing pages: web addresses only (no javascript:…).
+                licence_url=web_url(url),
+            )
+        elif source.licence != row["licence"]:
+            report.errors.append(
+                f"source « {name} » : licence du fichier « {row['licence']} » différente de "
+                f"celle de la source existante « {source.licence} », gardée"
+            )
+        sources[name] = source
+    return sources[name]
+
+
 @transaction.atomic
 def load(rows: list[dict], progress=lambda items: items) -> Report:
     """Create or update one published listing per row; all or nothing."""
@@ -106,6 +138,8 @@ def load(rows: list[dict], progress=lambda items: items) -> Report:
         )
     }
     actors = {}
+    own = platform().source
+    sources: dict[str, ImportSource | None] = {}
     for row in progress(rows):
         values = {
             "name": row["name"],
@@ -123,6 +157,10 @@ def load(rows: list[dict], progress=lambda items: items) -> Report:
             "shop_url": row["shop_url"],
             "status": ModerationStatus.PUBLISHED,
         }
+        if "source" in row:
+            # A listing keeps its source and licence: a partner's list travels as a source
+            # of this instance, never as a listing of ours under our export licence.
+            values["import_source"] = _source(row, own, sources, report)
         actor, created = Actor.objects.update_or_create(slug=row["slug"], defaults=values)
         report.created += created
         report.updated += not created

@@ -9,22 +9,49 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, parse_etags, quote_etag
 from django.views.decorators.http import require_GET
 
-from .build import FORMATS, fresh, read_metadata
-from .records import COLUMNS
+from . import licences
+from .build import FORMATS, filename, fresh, licence_terms, read_metadata, resolve
+from .records import COLUMNS, split
+
+
+def _files(licence=None) -> list[dict]:
+    files = []
+    for fmt in FORMATS.values():
+        metadata = read_metadata(fmt, licence=licence)
+        generated = datetime.datetime.fromisoformat(metadata["generated_at"]) if metadata else None
+        files.append(
+            {
+                "format": fmt,
+                "filename": filename(fmt, licence),
+                "metadata": metadata,
+                "generated": generated,
+            }
+        )
+    return files
 
 
 @require_GET
 def index(request):
-    files = []
-    for fmt in FORMATS.values():
-        metadata = read_metadata(fmt)
-        generated = datetime.datetime.fromisoformat(metadata["generated_at"]) if metadata else None
-        files.append({"format": fmt, "metadata": metadata, "generated": generated})
+    where = split()
+    separate = [
+        {
+            "licence": licence,
+            "name": licence.label,
+            "url": licences.url(licence),
+            "family": licences.family_label(licence),
+            "count": count,
+            "sources": members,
+            "files": _files(licence),
+        }
+        for licence, (count, members) in sorted(where.separate.items(), key=lambda i: i[0].value)
+    ]
     return render(
         request,
         "directory/opendata.html",
         {
-            "files": files,
+            "files": _files(),
+            "separate": separate,
+            "split": where,
             "columns": COLUMNS,
             "open_data": settings.TOUTPRES_OPEN_DATA,
         },
@@ -33,15 +60,19 @@ def index(request):
 
 @require_GET
 def download(request, filename):
-    fmt = next((f for f in FORMATS.values() if f.filename == filename), None)
-    if fmt is None:
+    found = resolve(filename)
+    if found is None:
         raise Http404("Fichier inconnu.")
-    path, metadata = fresh(fmt)
+    fmt, licence = found
+    path, metadata = fresh(fmt, licence)
     generated = datetime.datetime.fromisoformat(metadata["generated_at"])
+    tag = f"{metadata['stamp']}-{fmt.key}" + (
+        "" if licence is None else f"-{licences.TERMS[licence].slug}"
+    )
     headers = {
-        "ETag": quote_etag(f"{metadata['stamp']}-{fmt.key}"),
+        "ETag": quote_etag(tag),
         "Last-Modified": http_date(generated.timestamp()),
-        "Link": f'<{settings.TOUTPRES_OPEN_DATA["LICENCE_URL"]}>; rel="license"',
+        "Link": f'<{licence_terms(licence)[1]}>; rel="license"',
     }
     # ConditionalGetMiddleware skips streaming responses: answer 304s here, before the file
     # is opened (closing an unsent response would signal the end of the request).

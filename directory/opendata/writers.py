@@ -69,6 +69,16 @@ def write_jsonld(records, out, meta: dict) -> int:
         "license": meta["licence_url"],
         "creator": {"@type": "Organization", "name": meta["publisher"]},
         "dateModified": meta["generated_at"],
+        # The lists it is made from, each under its own licence.
+        "isBasedOn": [
+            {
+                "@type": "Dataset",
+                "name": s["name"],
+                "license": s["licence_url"] or s["licence"],
+                "creditText": s["name"],
+            }
+            for s in meta.get("sources", ())
+        ],
     }
     out.write('{"@context": "https://schema.org", "@graph": [\n')
     out.write(json.dumps(dataset, ensure_ascii=False))
@@ -82,10 +92,28 @@ def write_jsonld(records, out, meta: dict) -> int:
         )
         node.pop("@context")
         node["identifier"] = record["slug"]
+        # Where this listing comes from and its licence: schema.org puts a licence on a
+        # creative work, so it is on the listing's record (a Dataset), not on the business.
+        node["subjectOf"] = {
+            "@type": "Dataset",
+            "name": record["source"],
+            "creditText": record["source"],
+            "license": record["licence_url"] or record["licence"],
+            "usageInfo": record["licence"],
+            "identifier": record["licence_id"],
+        }
         out.write(",\n" + json.dumps(node, ensure_ascii=False))
         n += 1
     out.write("\n]}\n")
     return n
+
+
+def osm_source(record: dict, meta: dict) -> str:
+    """``source=``: the platform and its licence, or the partner's list and its licence
+    followed by the platform (OpenStreetMap separates values with ";")."""
+    if record["_actor"].import_source_id is None:
+        return meta["osm_source"]
+    return f"{record['source']} ({record['licence']}); {meta['osm_via']}"
 
 
 def write_osm(records, out, meta: dict) -> int:
@@ -104,7 +132,7 @@ def write_osm(records, out, meta: dict) -> int:
             record["categories"],
             record["labels"],
             actor.opening_slots.all(),
-            meta["osm_source"],
+            osm_source(record, meta),
         )
         out.write(
             f'  <node id="-{n}" visible="true" lat="{record["latitude"]}" '
