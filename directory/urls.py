@@ -92,6 +92,11 @@ urlpatterns = [
         imports.record_import_anyway,
         name="import-record-anyway",
     ),
+    path(
+        "staff/imports/<int:pk>/lignes/<int:record_pk>/commune/",
+        imports.record_place,
+        name="import-record-place",
+    ),
     path("staff/imports/<int:pk>/rapport.csv", imports.run_report, name="import-report"),
     # Public API v1 (docs/api.md); the layer is our map's own format, outside the contract.
     path("api/v1/actors/", api_actors.ActorList.as_view(), name="api-actors"),

@@ -7,6 +7,7 @@ import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 
+from . import national
 from .models import Commune, Departement, PostalCode, Region
 from .outlines import store_simplified_outlines
 from .signals import territories_imported
@@ -25,6 +26,10 @@ class ImportSummary:
     communes_created: int = 0
     communes_updated: int = 0
     postal_codes: int = 0
+    # The national layer (geodata.national): names of every commune and former commune,
+    # and every département's outline.
+    place_names: int = 0
+    french_departements: int = 0
     # Town-hall points corrected because they lay outside their commune (geodata.townhalls):
     # {TownhallFix: communes}.
     townhalls_fixed: Counter = field(default_factory=Counter)
@@ -126,6 +131,7 @@ def import_territories(
             summary.postal_codes += _sync_postal_codes(batch)
         if progress:
             progress(len(batch))
+    summary.place_names, summary.french_departements = national.store(data)
     summary.communes_updated = len(existing)
     summary.communes_created = len(communes) - len(existing)
     territories_imported.send(

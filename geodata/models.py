@@ -105,3 +105,60 @@ class PostalCode(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class PlaceKind(models.TextChoices):
+    COMMUNE = "commune", _("commune")
+    DELEGATED = "deleguee", _("commune déléguée")
+    ASSOCIATED = "associee", _("commune associée")
+    ARRONDISSEMENT = "arrondissement", _("arrondissement municipal")
+
+
+class PlaceName(models.Model):
+    """Every commune of France by name, with the former communes and the arrondissements
+    inside them, whatever territories are loaded: partners' files name places anywhere in
+    France, and a name is only unique if it is unique nationally (geodata.names)."""
+
+    code = models.CharField(_("code INSEE"), max_length=5, db_index=True)
+    name = models.CharField(_("nom"), max_length=150)
+    kind = models.CharField(_("nature"), max_length=14, choices=PlaceKind.choices)
+    # The commune it is, or is part of, today.
+    commune_code = models.CharField(_("commune actuelle"), max_length=5, db_index=True)
+    departement = models.CharField(_("département"), max_length=3, db_index=True)
+    population = models.PositiveIntegerField(_("population municipale"), default=0)
+    postal_codes = models.CharField(_("codes postaux"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("nom de lieu")
+        verbose_name_plural = _("noms de lieux")
+        ordering = ["code", "kind"]
+        constraints = [
+            # A commune déléguée often keeps the code of the commune nouvelle it joined.
+            models.UniqueConstraint(fields=["code", "kind"], name="unique_place_name_code_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.departement})"
+
+
+class FrenchDepartement(models.Model):
+    """Every département of France (overseas included), outline simplified, and the ones it borders:
+    where a point lies when the loaded territories do not cover it, and whether it lies in
+    France at all (geodata.scope)."""
+
+    code = models.CharField(_("code INSEE"), max_length=3, unique=True)
+    name = models.CharField(_("nom"), max_length=100)
+    region_code = models.CharField(_("code de la région"), max_length=3)
+    outline = models.MultiPolygonField(_("contour simplifié"), srid=4326)
+    # Space-separated codes of the départements sharing a border with this one.
+    neighbours = models.CharField(_("départements limitrophes"), max_length=60, blank=True)
+
+    objects = DepartementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("département (France entière)")
+        verbose_name_plural = _("départements (France entière)")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"

@@ -67,11 +67,28 @@ class CommuneRecord:
     townhall_fix: TownhallFix = TownhallFix.NONE  # how the source's point was corrected
 
 
+@dataclass(frozen=True)
+class PartRecord:
+    """A commune déléguée or associée (a former commune) or a municipal arrondissement."""
+
+    code: str
+    name: str
+    kind: str  # geodata.models.PlaceKind
+    parent: str  # INSEE code of the commune it is part of
+
+
+# INSEE's types of the parts of a commune, as geodata.models.PlaceKind values.
+PART_KINDS = {"COMD": "deleguee", "COMA": "associee", "ARM": "arrondissement"}
+
+
 @dataclass
 class Territories:
     regions: dict[str, str]  # code -> name
     departements: dict[str, tuple[str, str]]  # code -> (name, region code)
     communes: dict[str, CommuneRecord]  # INSEE code -> record
+    parts: list[PartRecord] = field(default_factory=list)
+    # Where the source files are, and a fingerprint of them (for derived data kept on disk).
+    folder: Path | None = None
 
     def metropolitan_departements(self) -> list[str]:
         return sorted(c for c in self.departements if not c.startswith(OVERSEAS_PREFIX))
@@ -90,6 +107,7 @@ def load(folder: Path | None = None) -> Territories:
         departements[row["code"]] = (row["nom"], regions_by_id[row["region_id"]])
 
     rows, parent_of, code_of, parts = [], {}, {}, defaultdict(list)
+    part_rows = []
     for row in read_csv(folder, "communes"):
         code_of[row["id"]] = row["code"]
         # Delegated/associated communes and municipal arrondissements are parts of a
@@ -99,6 +117,8 @@ def load(folder: Path | None = None) -> Territories:
                 parent_of[row["id"]] = row["commune_parent_id"]
                 if row["geometry"] != NULL:
                     parts[row["commune_parent_id"]].append(row["geometry"])
+                if row["type"] in PART_KINDS:
+                    part_rows.append(row)
             continue
         rows.append(row)
     outlines = shapely.from_wkb([None if r["geometry"] == NULL else r["geometry"] for r in rows])
@@ -128,7 +148,17 @@ def load(folder: Path | None = None) -> Territories:
         record = communes.get(code_of.get(commune_id, ""))
         if record:
             record.postal_codes.add(postal_by_id[row["codepostal_id"]])
-    return Territories(regions, departements, communes)
+    named_parts = [
+        PartRecord(
+            code=row["code"],
+            name=ARTICLES.get(row["type_nom"], "") + row["nom"],
+            kind=PART_KINDS[row["type"]],
+            parent=code_of[row["commune_parent_id"]],
+        )
+        for row in part_rows
+        if code_of.get(row["commune_parent_id"]) in communes
+    ]
+    return Territories(regions, departements, communes, named_parts, folder)
 
 
 def neighbours(territories: Territories, departement_codes: set[str]) -> set[str]:

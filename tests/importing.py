@@ -19,10 +19,11 @@ def csv_file(tmp_path, header, rows, name="liste.csv", delimiter=";"):
     return path
 
 
-def analysed(source, path, default_kind=""):
-    """The run of ``path`` for ``source``, analysed with its guessed mapping."""
+def analysed(source, path, default_kind="", scope=None):
+    """The run of ``path`` for ``source``, analysed with its guessed mapping (``scope``:
+    the area it imports, directory.imports.places.ImportScope)."""
     run = runs.start(source, path, path.name)
-    runs.set_mapping(run, run.mapping["columns"], default_kind)
+    runs.set_mapping(run, run.mapping["columns"], default_kind, scope=scope)
     assert runs.step(run)
     run.refresh_from_db()
     assert run.status == RunStatus.ANALYSED, run.status

@@ -32,6 +32,7 @@ from ..moderation.duplicates import (
 from . import readers
 from .clean import AUTO_KEY, Cleaned, References, Rejected, clean_row, dedupe_keys
 from .listing import differences, snapshot
+from .places import PLACE_TO_CHECK, SCOPE_COUNT
 
 BATCH = 500
 # 1 km in degrees of latitude is 1/111; of longitude, at most 1/70 in France.
@@ -77,8 +78,16 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
             result = clean_row(row, run.mapping, references)
         except Rejected as reason:
             record = ImportRecord(
-                run=run, line=line, action=RecordAction.REJECT, reason=str(reason)
+                run=run,
+                line=line,
+                action=RecordAction.SKIP if reason.skip else RecordAction.REJECT,
+                reason=str(reason),
+                data=dict(reason.data),
             )
+            if reason.count == PLACE_TO_CHECK:
+                record.data["row"] = row  # cleaned again once staff choose the commune
+            if reason.count:
+                record.data["count"] = reason.count
             record.name = _column(row, run.mapping, "name")[:150]
             record.key = _column(row, run.mapping, "key")[:100]
             cleaned.append((record, None))
@@ -125,13 +134,27 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
     ImportRecord.objects.bulk_create(records, batch_size=BATCH)
     run.position += len(batch)
     for record in records:
-        run.counts[record.action] = run.counts.get(record.action, 0) + 1
-        hours = hours_outcome(record.data or {}) if record.action != RecordAction.REJECT else ""
-        if hours:
-            run.counts[hours] = run.counts.get(hours, 0) + 1
-        if record.action == RecordAction.CREATE and (record.data or {}).get("check_duplicate"):
-            run.counts[DUPLICATES_TO_CHECK] = run.counts.get(DUPLICATES_TO_CHECK, 0) + 1
+        _count(run, record, 1)
     run.save(update_fields=["position", "counts"])
+
+
+def _count(run: ImportRun, record: ImportRecord, step: int) -> None:
+    """Adds (or, with step -1, takes back) a record's share of the report's counts."""
+    data = record.data or {}
+
+    def add(name):
+        run.counts[name] = max(0, run.counts.get(name, 0) + step)
+
+    add(record.action)
+    hours = hours_outcome(data) if record.action != RecordAction.REJECT else ""
+    if hours:
+        add(hours)
+    if record.action == RecordAction.CREATE and data.get("check_duplicate"):
+        add(DUPLICATES_TO_CHECK)
+    if data.get("count"):
+        add(data["count"])  # a row left out: outside the area, or its commune in doubt
+    elif data.get("scope") and record.action != RecordAction.REJECT:
+        add(SCOPE_COUNT + data["scope"])
 
 
 # Counted apart from the actions (run.counts): rows whose hours were read, and rows whose
@@ -328,6 +351,41 @@ def import_anyway(run: ImportRun, record: ImportRecord) -> None:
         record.save(update_fields=["action", "actor", "data", "reason"])
         run.counts[RecordAction.SKIP] = run.counts.get(RecordAction.SKIP, 1) - 1
         run.counts[RecordAction.CREATE] = run.counts.get(RecordAction.CREATE, 0) + 1
+        run.save(update_fields=["counts"])
+
+
+def place_at(run: ImportRun, record: ImportRecord, code: str) -> None:
+    """Staff's choice of commune for a row whose commune was in doubt (one of the
+    candidates the report lists): the row is analysed again as if the file had given
+    that commune's INSEE code, duplicates and area included."""
+    if run.status != RunStatus.ANALYSED or record.run_id != run.pk:
+        raise ValueError(_("L'import n'attend plus de décision."))
+    data = record.data or {}
+    if data.get("count") != PLACE_TO_CHECK or code not in {
+        c["code"] for c in data.get("candidates", [])
+    }:
+        raise ValueError(_("Cette commune n'est pas une des candidates de la ligne."))
+    with transaction.atomic():
+        _count(run, record, -1)
+        record.data, record.reason, record.actor = {}, "", None
+        try:
+            result = clean_row(data["row"], run.mapping, References(), forced_commune=code)
+        except Rejected as reason:
+            record.action = RecordAction.SKIP if reason.skip else RecordAction.REJECT
+            record.reason, record.data = str(reason), dict(reason.data)
+            if reason.count:
+                record.data["count"] = reason.count
+        else:
+            record.key, record.name, record.data = result.key, result.data["name"], result.data
+            actor = Actor.objects.from_source(run.source.code, [record.key]).first()
+            if actor is not None:
+                _compare(record, actor, list(result.notes))
+            else:
+                record.action = RecordAction.CREATE
+                record.reason = "; ".join(result.notes)
+                _find_duplicates(run, [(record, result)])
+        record.save()
+        _count(run, record, 1)
         run.save(update_fields=["counts"])
 
 

@@ -1,8 +1,6 @@
 """One row of a partner's file -> the values of a listing, or the reason it is refused.
 
-Positions come from the file (degrees in either order, Lambert-93, one "lat, lon" column),
-else from the address through the geocoding service, else from the postal code or commune
-in the gazetteer: then the position is the commune's and is queued for a pin check."""
+Where the row is (position, commune, area) is directory.imports.places's part."""
 
 import hashlib
 import re
@@ -14,10 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
 
-from geodata.coordinates import How, parse_number, position, split_pair
-from geodata.geocoding import geocode
-from geodata.geocoding.offline import GazetteerGeocoder
-from geodata.models import Commune
+from geodata.scope import bordering_departements
 from geodata.text import normalize
 
 from ..hours.columns import DAY_FIELDS, HOUR_FIELDS
@@ -27,6 +22,7 @@ from ..moderation.duplicates import phone_digits, site_key
 from ..plaintext import plain_text
 from ..reference_data import CATEGORY_WORDS, LABEL_WORDS
 from .mapping import kind_for
+from .places import Rejected, place
 
 TEXT_LIMITS = {
     f.name: f.max_length
@@ -36,14 +32,9 @@ TEXT_LIMITS = {
 }
 LIST_SEPARATORS = re.compile(r"[,;/|\n]+")
 POSTAL_CODE = re.compile(r"^\d{5}$")
-INSEE_CODE = re.compile(r"^(\d[\dAB]\d{3})$")
 HOURS_FIELDS = {"opening_hours", *DAY_FIELDS, *HOUR_FIELDS}
 # The key of a row of a file without an identifier column (made from its name and place).
 AUTO_KEY = "auto-"
-
-
-class Rejected(Exception):
-    """The row cannot become a listing; the message says why, for the report."""
 
 
 @dataclass
@@ -75,7 +66,8 @@ class References:
     def __init__(self):
         self.categories = self._index(Category, CATEGORY_WORDS)
         self.labels = self._index(Label, LABEL_WORDS)
-        self.communes: dict[str, int | None] = {}
+        self.communes: dict[tuple, object] = {}  # geodata.names resolutions
+        self.bordering = bordering_departements()
 
     @staticmethod
     def _index(model, words: dict[str, list[str]]) -> dict[str, str]:
@@ -133,7 +125,8 @@ class References:
         return categories, labels, unknown
 
 
-def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
+def clean_row(row: dict, mapping: dict, references: References, forced_commune="") -> Cleaned:
+    """``forced_commune``: the INSEE code staff chose for a row whose commune was in doubt."""
     columns = mapping.get("columns", {})
     values: dict[str, str] = {}
     for header, target in columns.items():
@@ -223,8 +216,7 @@ def clean_row(row: dict, mapping: dict, references: References) -> Cleaned:
                 _("horaires non reconnus, gardés tels quels : « %(text)s »") % {"text": verbatim}
             )
 
-    commune = _commune(values.get("commune", ""), data.get("postal_code", ""), references)
-    _place(data, values, commune, notes, mapping.get("coordinates_are_communes", False))
+    place(data, values, notes, mapping, references, forced_commune)
 
     key = " ".join(values.get("key", "").split())[:100]
     if not key:
@@ -291,96 +283,6 @@ def _url(value: str, notes: list) -> str:
         notes.append(_("adresse web « %(value)s » ignorée") % {"value": value})
         return ""
     return value[:200]
-
-
-def _commune(text: str, postal_code: str, references: References) -> Commune | None:
-    text = (text or "").strip()
-    cache_key = f"{text}|{postal_code}"
-    if cache_key in references.communes:
-        pk = references.communes[cache_key]
-        return Commune.objects.filter(pk=pk).first() if pk else None
-    commune = None
-    if INSEE_CODE.match(text.upper()):
-        commune = Commune.objects.filter(code=text.upper()).first()
-    if commune is None and (text or postal_code):
-        commune = GazetteerGeocoder().find_commune(f"{postal_code} {text}".strip())
-    references.communes[cache_key] = commune.pk if commune else None
-    return commune
-
-
-def _place(
-    data: dict, values: dict, commune: Commune | None, notes: list, communes_only=False
-) -> None:
-    """Sets lon, lat, approximate, checked, commune and how the position was found.
-    ``communes_only``: the file's coordinates are its communes' centres, not the places'."""
-    found = None
-    try:
-        if values.get("coordinates", "").strip():
-            pair = split_pair(values["coordinates"])
-            found = position(*pair) if pair and any(pair) else None
-        else:
-            for first_field, second_field in (("latitude", "longitude"), ("x_l93", "y_l93")):
-                first = parse_number(values.get(first_field))
-                second = parse_number(values.get(second_field))
-                if first is None and second is None:
-                    continue
-                if first is None or second is None:
-                    raise ValidationError(_("une seule des deux coordonnées est remplie"))
-                if first == 0 and second == 0:
-                    notes.append(_("coordonnées (0, 0) ignorées"))
-                    continue
-                found = position(first, second)
-                break
-    except ValidationError as error:
-        raise Rejected(" ".join(error.messages)) from None
-
-    if found is not None:
-        data.update(lon=round(found.longitude, 7), lat=round(found.latitude, 7))
-        data.update(approximate=False, checked=True, position=found.how)
-        if found.how == How.SWAPPED:
-            notes.append(
-                _("latitude et longitude inversées dans le fichier : remises dans l'ordre")
-            )
-        point = Point(found.longitude, found.latitude, srid=4326)
-        located = Commune.objects.containing(point).only("pk").first()
-        data["commune"] = located.pk if located else (commune.pk if commune else None)
-        if communes_only:
-            # Shown as « environ », at the commune, and queued for a pin check.
-            data.update(approximate=True, checked=False, position="centre de commune")
-            notes.append(_("coordonnées d'un centre de commune : épingle à vérifier"))
-        return
-
-    address = " ".join(
-        part
-        for part in (
-            data.get("address", ""),
-            data.get("postal_code", ""),
-            commune.name if commune else values.get("commune", ""),
-        )
-        if part
-    )
-    result = geocode(address) if address else None
-    if result is not None and not result.approximate:
-        data.update(lon=round(result.longitude, 7), lat=round(result.latitude, 7))
-        data.update(approximate=False, checked=True, position="geocodee")
-        coded = (
-            Commune.objects.filter(code=result.commune_code).only("pk").first()
-            if result.commune_code
-            else None
-        )
-        data["commune"] = coded.pk if coded else (commune.pk if commune else None)
-        return
-    if result is not None and commune is None and result.commune_code:
-        commune = Commune.objects.filter(code=result.commune_code).first()
-    if commune is None or commune.center is None:
-        raise Rejected(_("ni coordonnées, ni adresse, code postal ou commune reconnus"))
-    center = commune.center
-    data.update(lon=round(center.x, 7), lat=round(center.y, 7), commune=commune.pk)
-    data.update(approximate=True, checked=False, position="commune")
-    notes.append(
-        _("position approximative (centre de %(commune)s) : épingle à vérifier")
-        % {"commune": commune.name}
-    )
 
 
 def dedupe_keys(data: dict) -> dict:

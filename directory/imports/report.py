@@ -5,9 +5,12 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from geodata.scope import Scope
+
 from ..models import ImportRun, RecordAction, RunStatus
 from ..spreadsheet import Writer
 from .analysis import DUPLICATES_TO_CHECK, HOURS_KEPT, HOURS_READ
+from .places import DEFAULT_SCOPE, PLACE_TO_CHECK, SCOPE_COUNT, ImportScope
 
 COLUMNS = [
     "ligne",
@@ -98,5 +101,22 @@ def summary_lines(run: ImportRun) -> list[str]:
                 "read": number_format(read, force_grouping=True),
                 "kept": number_format(kept, force_grouping=True),
             }
+        )
+    where = [
+        f"{where.label} {number_format(run.counts[SCOPE_COUNT + where], force_grouping=True)}"
+        for where in Scope
+        if run.counts.get(SCOPE_COUNT + where)
+    ]
+    if where:
+        scope = ImportScope(run.mapping.get("scope") or DEFAULT_SCOPE)
+        lines.append(
+            _("Où (import : %(scope)s) : %(counts)s")
+            % {"scope": scope.label, "counts": ", ".join(where)}
+        )
+    doubt = run.counts.get(PLACE_TO_CHECK, 0)
+    if doubt:
+        lines.append(
+            _("Commune à choisir parmi des candidates : %(count)s")
+            % {"count": number_format(doubt, force_grouping=True)}
         )
     return lines

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from ..models import ImportRun, ImportSource, RunStatus
 from . import analysis, apply, mapping, readers
+from .places import DEFAULT_SCOPE, ImportScope
 
 # A dry run describes the listings as they were: confirming an old one would apply a stale
 # plan, so past this age it must be analysed again.
@@ -56,6 +57,8 @@ def proposed_mapping(source: ImportSource, headers: list[str]) -> dict:
     proposed = {"default_kind": saved.get("default_kind", "")}
     if saved.get("coordinates_are_communes"):
         proposed["coordinates_are_communes"] = True
+    if saved.get("scope"):
+        proposed["scope"] = saved["scope"]
     if columns and "name" in columns.values():
         return {"columns": columns, **proposed, "saved": True}
     return {"columns": mapping.guess(headers), **proposed}
@@ -67,9 +70,14 @@ def same_columns(run: ImportRun) -> bool:
 
 
 def set_mapping(
-    run: ImportRun, columns: dict, default_kind: str, coordinates_are_communes: bool | None = None
+    run: ImportRun,
+    columns: dict,
+    default_kind: str,
+    coordinates_are_communes: bool | None = None,
+    scope: str | None = None,
 ) -> None:
-    """Starts (or restarts) the analysis with this mapping; the source keeps it."""
+    """Starts (or restarts) the analysis with this mapping; the source keeps it.
+    ``scope``: the area whose rows are imported (places.ImportScope; unsaid: as last time)."""
     if run.status not in (RunStatus.MAPPING, RunStatus.ANALYSED, RunStatus.DISCARDED):
         raise ValidationError(_("Cet import ne peut plus changer de colonnes."))
     columns = {h: f for h, f in columns.items() if h in run.headers and f in mapping.FIELDS}
@@ -80,7 +88,11 @@ def set_mapping(
     run.records.all().delete()
     if coordinates_are_communes is None:  # unsaid: as the source's last mapping said
         coordinates_are_communes = bool(run.mapping.get("coordinates_are_communes"))
-    run.mapping = {"columns": columns, "default_kind": default_kind or ""}
+    if scope is None:
+        scope = run.mapping.get("scope") or DEFAULT_SCOPE
+    if scope not in ImportScope.values:
+        raise ValidationError(_("Zone d'import inconnue : %(value)s") % {"value": scope})
+    run.mapping = {"columns": columns, "default_kind": default_kind or "", "scope": scope}
     if coordinates_are_communes:
         run.mapping["coordinates_are_communes"] = True
     run.status, run.position, run.counts, run.analysed_at = RunStatus.ANALYSING, 0, {}, None

@@ -13,10 +13,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+
+from geodata.scope import Scope
 
 from ..models import (
     ActorKind,
@@ -27,10 +30,13 @@ from ..models import (
     RecordAction,
     RunStatus,
 )
+from ..opendata.build import separate_licences
+from ..opendata.licences import OPEN_FAMILIES
 from ..roles import staff_permission_required
 from ..spreadsheet import Writer
 from . import analysis, mapping, readers, runs
 from .analysis import DUPLICATES_TO_CHECK, HOURS_KEPT
+from .places import DEFAULT_SCOPE, PLACE_TO_CHECK, SCOPE_COUNT, ImportScope
 from .report import COLUMNS, report_rows
 
 importer_required = staff_permission_required("directory.import_actors")
@@ -116,6 +122,15 @@ class MappingForm(forms.Form):
         choices=[("", gettext_lazy("— aucun : la ligne est rejetée —")), *ActorKind.choices],
         required=False,
     )
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Lignes à importer"),
+        choices=ImportScope.choices,
+        required=False,  # unsaid: as the source's last import, else the default
+        help_text=gettext_lazy(
+            "Les autres sont comptées et listées dans le rapport, pas importées ; "
+            "les points hors de France sont refusés."
+        ),
+    )
     coordinates_are_communes = forms.BooleanField(
         label=gettext_lazy(
             "Les coordonnées du fichier sont des centres de commune (positions approximatives)"
@@ -129,6 +144,7 @@ class MappingForm(forms.Form):
         self.initial.setdefault(
             "coordinates_are_communes", bool(run.mapping.get("coordinates_are_communes"))
         )
+        self.initial.setdefault("scope", run.mapping.get("scope") or DEFAULT_SCOPE)
         choices = [("", gettext_lazy("— ne pas importer —")), *mapping.FIELDS.items()]
         current = run.mapping.get("columns", {})
         self.initial.setdefault("default_kind", run.mapping.get("default_kind", ""))
@@ -183,6 +199,8 @@ def index(request):
         {
             "form": form,
             "sources": sources,
+            "open_families": OPEN_FAMILIES,
+            "separate_licences": separate_licences(),
             "runs": ImportRun.objects.select_related("source", "created_by")[:30],
         },
     )
@@ -231,6 +249,8 @@ def _report(request, run) -> dict:
         )
     elif chosen == DUPLICATES_TO_CHECK:
         records = records.filter(data__check_duplicate=True)
+    elif chosen == PLACE_TO_CHECK or chosen in SCOPE_FILTERS:
+        records = records.filter(data__count=chosen)
     else:
         chosen = ""
     page = Paginator(records, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -243,7 +263,18 @@ def _report(request, run) -> dict:
         "hours_kept_value": HOURS_KEPT,
         "to_check": run.counts.get(DUPLICATES_TO_CHECK, 0),
         "to_check_value": DUPLICATES_TO_CHECK,
+        "place_to_check": run.counts.get(PLACE_TO_CHECK, 0),
+        "place_to_check_value": PLACE_TO_CHECK,
+        # Where the rows lie; the ones outside the import's area are listed apart.
+        "scope_counts": [
+            (where.label, run.counts.get(SCOPE_COUNT + where, 0), SCOPE_COUNT + where)
+            for where in Scope
+        ],
+        "scope_label": ImportScope(run.mapping.get("scope") or DEFAULT_SCOPE).label,
     }
+
+
+SCOPE_FILTERS = {SCOPE_COUNT + where for where in Scope}
 
 
 @importer_required
@@ -258,6 +289,7 @@ def run_mapping(request, pk):
                 form.columns(),
                 form.cleaned_data["default_kind"],
                 form.cleaned_data["coordinates_are_communes"],
+                scope=form.cleaned_data["scope"] or None,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -314,6 +346,25 @@ def record_import_anyway(request, pk, record_pk):
         request, _("La ligne %(line)s sera importée.") % {"line": record.line or record.pk}
     )
     return redirect("directory:import-run", run.pk)
+
+
+@importer_required
+@require_POST
+def record_place(request, pk, record_pk):
+    """Staff choose the commune of a row whose commune was in doubt."""
+    run = get_object_or_404(ImportRun, pk=pk)
+    record = get_object_or_404(ImportRecord, pk=record_pk, run=run)
+    try:
+        analysis.place_at(run, record, request.POST.get("commune", "").strip().upper()[:5])
+    except ValueError as error:
+        messages.error(request, str(error))
+        return redirect("directory:import-run", run.pk)
+    messages.success(
+        request,
+        _("Ligne %(line)s : %(outcome)s.")
+        % {"line": record.line, "outcome": record.get_action_display().lower()},
+    )
+    return redirect(reverse("directory:import-run", args=[run.pk]) + "?action=" + PLACE_TO_CHECK)
 
 
 @importer_required

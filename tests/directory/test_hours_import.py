@@ -34,7 +34,11 @@ def source(db):
     )
 
 
-_run = analysed
+def _run(source, path, default_kind=""):
+    # Paris is outside the configured region: the whole of France is imported here.
+    return analysed(source, path, default_kind, scope="france")
+
+
 _import = imported
 
 

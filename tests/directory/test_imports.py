@@ -59,8 +59,9 @@ def chamber_rows():
         "C-001;Ferme des Épis d'Or;Producteur;Farine;;;41000;Blois;;;;;",
         # 9: Lambert-93 with decimal commas, and an unknown category
         f"C-007;Le Fournil de Saint-Aignan;Boulangerie;Pain;Pain, Caviar;;41110;Saint-Aignan;{lambert(47.2690, 1.3760, comma=True)};;;",
-        # 10: postal code only, leading zero lost by a spreadsheet does not apply here
-        "C-008;Marché de Romorantin;Marché;;;;41200;;;;;;",
+        # 10: a postal code three communes share, and the commune's name (a postal code
+        # alone is sent to review: tests/directory/test_import_places.py)
+        "C-008;Marché de Romorantin;Marché;;;;41200;Romorantin-Lanthenay;;;;;",
         # 11: a broken row (columns missing)
         "C-009;Ferme incomplète",
     ]
@@ -153,7 +154,7 @@ def test_dry_run_reports_every_row_and_writes_nothing(tmp_path, source, moulin):
     assert rows[9] == (RecordAction.CREATE, "catégories inconnues ignorées : Caviar")
     assert rows[10][0] == RecordAction.CREATE and "centre de Romorantin-Lanthenay" in rows[10][1]
     assert rows[11] == (RecordAction.REJECT, "type manquant (et pas de type par défaut)")
-    assert run.counts == {"create": 4, "skip": 2, "reject": 4}
+    assert run.counts == {"create": 4, "skip": 2, "reject": 4, "scope:region": 6}
 
     # The CSV report says the same, line by line.
     response_rows = list(csv.reader(io.StringIO(_report_text(run)), delimiter=";"))
@@ -213,7 +214,7 @@ def test_a_second_import_of_the_same_file_changes_nothing(tmp_path, source, moul
     state = sorted(Actor.objects.values_list("pk", "updated_at"))
     history = Actor.history.count()
     again = imported(analysed(source, path))
-    assert again.counts == {"unchanged": 4, "skip": 2, "reject": 4}
+    assert again.counts == {"unchanged": 4, "skip": 2, "reject": 4, "scope:region": 6}
     assert sorted(Actor.objects.values_list("pk", "updated_at")) == state
     assert Actor.history.count() == history
 
@@ -357,7 +358,7 @@ def test_time_sliced_steps_resume_the_analysis(tmp_path, source, moulin, monkeyp
     while run.status == RunStatus.ANALYSING:
         runs.step(run, seconds=0.000001)
         run.refresh_from_db()
-    assert run.counts == {"create": 4, "skip": 2, "reject": 4}
+    assert run.counts == {"create": 4, "skip": 2, "reject": 4, "scope:region": 6}
     assert ImportRecord.objects.filter(run=run).count() == 10
 
 
@@ -523,6 +524,7 @@ def test_staff_pages_from_upload_to_import_and_a_one_click_reimport(client, tmp_
         "create": 4,
         "skip": 2,
         "reject": 4,
+        "scope:region": 6,
     }
     page = client.get(f"/staff/imports/{run.pk}/?action=reject").content.decode()
     assert "nom manquant" in page and "Confirmer l'import" in page
@@ -546,7 +548,7 @@ def test_staff_pages_from_upload_to_import_and_a_one_click_reimport(client, tmp_
     form = {f"col_{i}": second.mapping["columns"].get(h, "") for i, h in enumerate(second.headers)}
     client.post(f"/staff/imports/{second.pk}/colonnes/", form)
     state = client.post(f"/staff/imports/{second.pk}/etape/", HTTP_ACCEPT="application/json").json()
-    assert state["counts"] == {"unchanged": 4, "skip": 2, "reject": 4}
+    assert state["counts"] == {"unchanged": 4, "skip": 2, "reject": 4, "scope:region": 6}
 
 
 def test_upload_errors_are_clear_and_keep_nothing(client, territories):

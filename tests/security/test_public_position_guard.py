@@ -32,6 +32,8 @@ from directory.models import (
 )
 from directory.models.editorial import ArticleKind, ArticleStatus
 from directory.opendata.build import FORMATS
+from directory.opendata.build import filename as opendata_filename
+from directory.opendata.licences import Licence
 from geodata.models import Commune
 
 from .test_public_position import COMMUNE, HOUSE_BEARING, HOUSE_FROM_PIN_KM, destination
@@ -316,6 +318,11 @@ def public_requests(world):
     out.append(("sitemap-<section>.xml", "/sitemap-fenetre-sur.xml", {}, None))
     for fmt in FORMATS.values():
         out.append(("donnees/<str:filename>", f"/donnees/{fmt.filename}", {}, None))
+        # A share-alike licence's own files (docs/opendata.md, « Licences »): the same
+        # public position querysets, read the same way.
+        for licence in (Licence.ODBL, Licence.CC_BY_SA_4):
+            name = opendata_filename(fmt, licence)
+            out.append(("donnees/<str:filename>", f"/donnees/{name}", {}, None))
     out.append(
         ("api/v1/markets/", "/api/v1/markets/", {"format": "json", "commune": COMMUNE}, None)
     )
@@ -360,6 +367,7 @@ NOT_PUBLIC = {
     "staff/imports/<int:pk>/confirmer/": "staff",
     "staff/imports/<int:pk>/annuler/": "staff",
     "staff/imports/<int:pk>/lignes/<int:record_pk>/importer/": "staff",
+    "staff/imports/<int:pk>/lignes/<int:record_pk>/commune/": "staff",
     "staff/imports/<int:pk>/rapport.csv": "staff",
     "fenetre-sur/apercu/": "editors' Markdown preview (POST, staff)",
     "alertes/<uuid:token>/confirmer/": "an alert's own page (its token)",

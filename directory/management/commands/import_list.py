@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from directory.imports import mapping as columns
 from directory.imports import runs
+from directory.imports.places import ImportScope
 from directory.imports.report import summary_lines
 from directory.models import ActorKind, ImportRun, ImportSource, RunStatus
 
@@ -40,6 +41,12 @@ class Command(BaseCommand):
             "--coordinates-are-communes",
             action="store_true",
             help="Les coordonnées du fichier sont des centres de commune (positions approximatives).",
+        )
+        parser.add_argument(
+            "--scope",
+            choices=ImportScope.values,
+            help="Lignes importées : region (la région seule), bordering (la région et les "
+            "départements qui la bordent, par défaut) ou france (toute la France).",
         )
         parser.add_argument(
             "--pending", action="store_true", help="Nouvelles fiches en attente de modération."
@@ -117,6 +124,7 @@ class Command(BaseCommand):
             mapped,
             options["default_kind"] or run.mapping.get("default_kind", ""),
             True if options["coordinates_are_communes"] else None,
+            scope=options["scope"],
         )
         return run
 

@@ -82,6 +82,11 @@ class Command(BaseCommand):
                     f"en {time.monotonic() - started:.1f} s."
                 )
             )
+            self.stdout.write(
+                f"France entière, pour lire les listes nationales : {summary.place_names} noms "
+                f"de communes (anciennes communes et arrondissements compris), "
+                f"{summary.french_departements} contours de départements."
+            )
             fixed = summary.townhalls_fixed
             if fixed:
                 details = ", ".join(
