@@ -7,6 +7,7 @@ from rest_framework import serializers as s
 
 from ..models import ActorKind, DistributionLink, ModerationStatus, ScheduleException, Weekday
 from ..models.market import MarketAuthorisation
+from ..opendata import licences, records
 from ..opendata.osm import opening_hours
 from .base import point_feature
 from .shapes import feature_shape
@@ -26,6 +27,7 @@ def detail_queryset(queryset):
     published = ModerationStatus.PUBLISHED
     return (
         queryset.with_places("authorisation")
+        .select_related("import_source")
         .with_public_coordinates()
         .defer("search_text", "commune__townhall")
         .prefetch_related(
@@ -148,6 +150,17 @@ class Position(s.Serializer):
     )
 
 
+class Provenance(s.Serializer):
+    source = s.CharField(help_text="La liste d'un partenaire, ou la plateforme elle-même.")
+    licence = s.CharField(help_text="La licence, telle que la source l'indique.")
+    licence_url = s.CharField(allow_blank=True)
+    licence_id = s.CharField(help_text="Identifiant SPDX (ou « unknown », « none »).")
+    open_data = s.BooleanField(
+        help_text="Si la fiche peut être réutilisée en données ouvertes (licence ouverte "
+        "reconnue) ; sinon, elle n'est que consultable."
+    )
+
+
 class ActorDetailSerializer(s.Serializer):
     id = s.IntegerField()
     slug = s.SlugField()
@@ -182,8 +195,24 @@ class ActorDetailSerializer(s.Serializer):
         many=True, source="public_suppliers", help_text="Pour un lieu de vente : qui y vend."
     )
     authorisation = s.SerializerMethodField()
+    provenance = s.SerializerMethodField(
+        help_text="D'où vient la fiche et sous quelle licence : une fiche importée garde "
+        "celle de sa source (ODbL…), jamais celle de l'API."
+    )
     url = s.SerializerMethodField()
     updated_at = s.DateTimeField()
+
+    @extend_schema_field(Provenance)
+    def get_provenance(self, actor) -> dict:
+        source = actor.import_source
+        found = records.provenance_of_source(source) if source else records.platform()
+        return {
+            "source": found.source,
+            "licence": found.licence,
+            "licence_url": found.licence_url,
+            "licence_id": str(found.licence_id),
+            "open_data": found.family in licences.OPEN_FAMILIES,
+        }
 
     def get_address(self, actor) -> str:
         return "" if actor.location_is_approximate else actor.address

@@ -378,3 +378,20 @@ def test_an_export_without_the_licence_columns_still_loads(opendata_dir, listing
     out = io.StringIO()
     call_command("import_opendata_csv", str(old), "--no-progress", stdout=out)
     assert "mise(s) à jour" in out.getvalue()
+
+
+def test_the_api_detail_states_each_listings_own_licence(listings, client):
+    """The API is open data too: an ODbL listing says ODbL, never the API's licence."""
+
+    def provenance(actor):
+        response = client.get(f"/api/v1/actors/{actor.slug}/", {"format": "json"})
+        assert response.status_code == 200, response.content[:200]
+        return response.json()["provenance"]
+
+    market = provenance(listings["market"])
+    assert market["licence_id"] == "ODbL-1.0" and market["open_data"] is True
+    assert market["source"] == "Marchés découverts — Ville de Paris"
+    hidden = provenance(listings["hidden"])
+    assert hidden["open_data"] is False and hidden["licence"] == "Non précisée"
+    ours = provenance(listings["ours"])
+    assert ours["licence_id"] == "etalab-2.0" and ours["source"].startswith("Tout Près")
