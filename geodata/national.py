@@ -126,18 +126,20 @@ def store(data: Territories) -> tuple[int, int]:
     PlaceName.objects.all().delete()
     PlaceName.objects.bulk_create(names, batch_size=BATCH_SIZE)
     shapes = departement_shapes(data)
-    FrenchDepartement.objects.exclude(code__in=shapes).delete()
-    for code, (wkb, near) in shapes.items():
-        name, region_code = data.departements[code]
-        FrenchDepartement.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "region_code": region_code,
-                "outline": to_geos(shapely.from_wkb(wkb)),
-                "neighbours": " ".join(near),
-            },
-        )
+    # Nothing refers to these rows: replaced whole, in one insert.
+    FrenchDepartement.objects.all().delete()
+    FrenchDepartement.objects.bulk_create(
+        [
+            FrenchDepartement(
+                code=code,
+                name=data.departements[code][0],
+                region_code=data.departements[code][1],
+                outline=to_geos(shapely.from_wkb(wkb)),
+                neighbours=" ".join(near),
+            )
+            for code, (wkb, near) in shapes.items()
+        ]
+    )
     from .names import forget
 
     transaction.on_commit(forget)
