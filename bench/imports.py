@@ -143,6 +143,54 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
+# The floor an import is compared with: one bulk INSERT (in batches of 1,000) of the same
+# rows' listings, positions and names only, in one transaction rolled back afterwards. What
+# the import does beyond it (reading, cleaning, resolving communes, duplicates, history,
+# categories, hours, the report) is the ratio.
+BULK = """
+import csv, sys, time, django
+django.setup()
+from django.contrib.gis.geos import Point
+from django.db import transaction
+from geodata.coordinates import parse_number, position
+from directory.models import Actor
+rows = []
+with open(sys.argv[1], encoding="cp1252", newline="") as fh:
+    for n, row in enumerate(csv.DictReader(fh, delimiter=";")):
+        pair = (parse_number(row.get("Latitude")), parse_number(row.get("Longitude")))
+        if None in pair:
+            pair = (parse_number(row.get("Coord X")), parse_number(row.get("Coord Y")))
+        try:
+            found = position(*pair) if None not in pair else None
+        except Exception:
+            found = None
+        if found is None:
+            continue
+        point = Point(found.longitude, found.latitude, srid=4326)
+        rows.append(Actor(
+            name=row["Nom"], slug=f"bulk-{n}", kind="producer", source="bulk",
+            source_key=row["Identifiant"], location=point, public_location=point,
+            products=row.get("Produits") or "", address=row.get("Adresse") or "",
+            postal_code=row.get("Code postal") or "", search_text=row["Nom"].lower(),
+        ))
+with transaction.atomic():
+    started = time.perf_counter()
+    Actor.objects.bulk_create(rows, batch_size=1000)
+    seconds = time.perf_counter() - started
+    transaction.set_rollback(True)
+print(len(rows), seconds)
+"""
+
+
+def bulk_insert(env, path: Path) -> tuple[int, float]:
+    """(rows, seconds) of the bulk INSERT baseline (BULK)."""
+    done = subprocess.run(
+        [PY, "-c", BULK, str(path)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    rows, seconds = done.stdout.split()[-2:]
+    return int(rows), float(seconds)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[5000, 50000])
@@ -159,9 +207,10 @@ def main():
         engine = "PostGIS" if url.startswith("postgis") else "SpatiaLite"
         print(f"Import de listes ({engine}, {len(places)} communes tirées au sort)")
         print(
-            "| lignes | fichier | import | lignes/s | mémoire max | réimport (inchangé) | mémoire max |"
+            "| lignes | fichier | import | lignes/s | insertion en bloc | import / insertion (par ligne) "
+            "| mémoire max | réimport (inchangé) | mémoire max |"
         )
-        print("|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         peaks = []
         for rows in args.rows:
             path = folder / f"liste-{rows}.csv"
@@ -169,12 +218,21 @@ def main():
             source = f"Bench {rows}"
             seconds, peak, summary = run_import(env, path, source)
             again, peak_again, summary_again = run_import(env, path, source)
+            bulk_rows, bulk_seconds = bulk_insert(env, path)
             peaks.append(peak)
             size = path.stat().st_size / 1024 / 1024
-            size_text = f"{size:.1f}".replace(".", ",")
+            # Per row: the baseline only inserts the rows that have coordinates.
+            ratio = (seconds / rows) / (bulk_seconds / bulk_rows)
+
+            def fr(value, digits=0):
+                """French figures: narrow no-break space for thousands, decimal comma."""
+                text = f"{value:,.{digits}f}"
+                return text.replace(",", "\u202f").replace(".", ",")
+
             print(
-                f"| {rows:,} | {size_text} Mo | {seconds:.0f} s | {rows / seconds:.0f} | {peak:.0f} Mo "
-                f"| {again:.0f} s | {peak_again:.0f} Mo |".replace(",", "\u202f")
+                f"| {fr(rows)} | {fr(size, 1)} Mo | {fr(seconds)} s | {fr(rows / seconds)} "
+                f"| {fr(bulk_seconds, 2)} s ({fr(bulk_rows)} fiches) | {fr(ratio)}× "
+                f"| {fr(peak)} Mo | {fr(again)} s | {fr(peak_again)} Mo |"
             )
             print(f"  bilan : {summary}")
             print(f"  réimport : {summary_again}")

@@ -28,8 +28,8 @@ ARTICLES = {"le", "la", "les", "l", "aux", "las", "los"}
 ARRONDISSEMENT = re.compile(
     r"^(paris|lyon|marseille) 0?(\d{1,2}) ?(?:er|re|e|eme|ieme|em)?(?: (?:arrondissement|arrdt|arr|ardt))?$"
 )
-INSEE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
-DEPARTEMENT_CODE = re.compile(r"^0?(\d{2}|2[AB]|97[1-6])$")
+INSEE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$", re.ASCII)
+DEPARTEMENT_CODE = re.compile(r"^0?(\d{2}|2[AB]|97[1-6])$", re.ASCII)
 MAX_CANDIDATES = 8
 
 
@@ -179,7 +179,19 @@ def resolve(name: str = "", postal_code: str = "", departement: str = "", insee:
     name = (name or "").strip()
     insee = (insee or "").strip().upper()
     if not insee and INSEE_CODE.match(name.upper()) and not postal_code:
-        insee, name = name.upper(), ""
+        code = name.upper()
+        # 3,090 five-digit codes are an INSEE code and another commune's postal code
+        # (« 45100 »: Combleux, or Orléans La Source): which one the cell means is for staff.
+        posted = index.by_postal.get(code, set())
+        coded = index.by_code.get(code)
+        if posted and posted != {coded}:
+            return _doubt(
+                index,
+                Status.AMBIGUOUS,
+                posted | ({coded} if coded else set()),
+                _("« %(code)s » : code INSEE ou code postal ?") % {"code": code},
+            )
+        insee, name = code, ""
     arrondissement = ARRONDISSEMENT.match(normalize(name))
     parsed = parse(name)
     postal_code = (postal_code or parsed.postal_code or "").strip()

@@ -19,8 +19,8 @@ from django.db import transaction
 from .models import FrenchDepartement, PlaceKind, PlaceName
 from .sources import Territories
 
-# ~50 m: enough to tell France from the sea and its neighbours (geodata.scope adds a margin).
-OUTLINE_TOLERANCE = 0.0005
+# ~20 m: France told from the sea and its neighbours (geodata.scope allows as much again).
+OUTLINE_TOLERANCE = 0.0002
 # Communes are unioned on this grid (~10 m): exact enough, and ten times faster than exact.
 GRID = 0.0001
 # Départements closer than this (~50 m) share a border (simplified outlines leave slivers).

@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from .models import Commune, FrenchDepartement
 from .spatial import bbox_prefilter
 
-# A point this close to France (~200 m) is in France: the outlines are simplified to ~50 m
-# and a market on a harbour's quay must not be « at sea ».
-COAST_MARGIN = 0.002
+# A point this close to France (~20 m, the outlines' simplification) is in France: a market
+# on a harbour's quay must not be « at sea ». No more: the margin reaches over land borders
+# too, and most of Monaco lies within 200 m of France.
+COAST_MARGIN = 0.0002
 
 
 class Scope(models.TextChoices):

@@ -375,10 +375,21 @@ def place_at(run: ImportRun, record: ImportRecord, code: str) -> None:
             record.reason, record.data = str(reason), dict(reason.data)
             if reason.count:
                 record.data["count"] = reason.count
+            if reason.count == PLACE_TO_CHECK:
+                record.data["row"] = data["row"]  # still to choose: keep what to clean again
         else:
             record.key, record.name, record.data = result.key, result.data["name"], result.data
             actor = Actor.objects.from_source(run.source.code, [record.key]).first()
-            if actor is not None:
+            twin = (
+                ImportRecord.objects.filter(run=run, key=record.key)
+                .exclude(pk=record.pk)
+                .exclude(action=RecordAction.REJECT)
+                .values_list("line", flat=True)
+                .first()
+            )
+            if twin is not None:
+                _skip(record, _("même identifiant que la ligne %(line)s") % {"line": twin})
+            elif actor is not None:
                 _compare(record, actor, list(result.notes))
             else:
                 record.action = RecordAction.CREATE

@@ -31,7 +31,7 @@ TEXT_LIMITS = {
     and f.name in {"name", "address", "phone", "contact_name", "contact_phone"}
 }
 LIST_SEPARATORS = re.compile(r"[,;/|\n]+")
-POSTAL_CODE = re.compile(r"^\d{5}$")
+POSTAL_CODE = re.compile(r"^\d{5}$", re.ASCII)  # not « ４１０００ »
 HOURS_FIELDS = {"opening_hours", *DAY_FIELDS, *HOUR_FIELDS}
 # The key of a row of a file without an identifier column (made from its name and place).
 AUTO_KEY = "auto-"

@@ -51,10 +51,12 @@ class Rejected(Exception):
 
 def resolve(values: dict, postal_code: str, references, forced: str = ""):
     """The commune the row names (cached per run: a list names the same towns again)."""
+    if forced:  # staff chose it among the candidates: it wins over what the row says
+        return names.resolve(insee=forced)
     name = (values.get("commune") or "").strip()
     departement_text = values.get("departement", "")
     departement = names.departement_code(departement_text) or "" if departement_text else ""
-    insee = forced or (values.get("insee") or "").strip()
+    insee = (values.get("insee") or "").strip()
     cache_key = (name, postal_code, departement, insee)
     if cache_key not in references.communes:
         references.communes[cache_key] = names.resolve(name, postal_code, departement, insee)
@@ -86,7 +88,14 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
                 % {"lat": data["lat"], "lon": data["lon"]},
                 count=SCOPE_COUNT + Scope.ABROAD,
             )
-        commune = located or (_loaded(resolution.code) if resolution.found else None)
+        commune = located
+        if commune is None and resolution.found and resolution.departement == departement:
+            commune = _loaded(resolution.code)  # a point just outside the loaded outlines
+        elif commune is None and resolution.found:
+            notes.append(
+                _("les coordonnées ne sont pas dans %(commune)s : commune laissée vide")
+                % {"commune": resolution.name}
+            )
         data["commune"] = commune.pk if commune else None
         if mapping.get("coordinates_are_communes"):
             # Shown as « environ », at the commune, and queued for a pin check.

@@ -177,7 +177,9 @@ def _row(headers: list[str], values: list) -> dict:
         value = values[index] if index < len(values) else ""
         if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
             value = int(value)  # XLSX stores every number as a float: 45000.0 is "45000"
-        row[header] = "" if value is None else str(value).strip()
+        # NUL is no text anywhere (PostgreSQL refuses it in text and jsonb): dropped here,
+        # before a cell reaches a record, a reason or a listing.
+        row[header] = "" if value is None else str(value).replace("\x00", "").strip()
     return row
 
 

@@ -17,6 +17,7 @@ from django.test import Client
 
 from directory.imports import analysis, runs
 from directory.models import Actor, ActorKind, ImportRecord, ImportSource, RecordAction, RunStatus
+from geodata.models import Commune
 from geodata.names import _INDEX, Status, departement_code, resolve
 from tests.importing import analysed, csv_file, imported
 
@@ -89,7 +90,6 @@ ODD_NAMES = [
     "cedex",
     "CEDEX 9",
     "le",
-    "St",
     "s/",
     "\x00",
     "\u200b",
@@ -106,7 +106,7 @@ def test_odd_names_never_crash_nor_resolve(territories, name):
     result = resolve(name)
     assert result.status in (Status.EMPTY, Status.UNKNOWN, Status.AMBIGUOUS), (name, result)
     assert not result.found, (name, result)
-    assert isinstance(result.problem, str), (name, result)
+    assert isinstance(str(result.problem), str), (name, result)
 
 
 def test_none_like_arguments_are_empty(territories):
@@ -157,6 +157,8 @@ LOOKALIKES = [
     ({"name": "Blo\u0456s"}, None),  # Cyrillic і: not Blois
     ({"name": "Mer", "insee": "4101\uff18"}, "41136"),  # bad code, name Mer: not Blois
     ({"name": "Paris \u0661\u0665"}, "75056"),  # Arabic-Indic 15
+    ({"name": "Tours", "departement": "2A"}, None),  # a unique name, another département
+    ({"name": "Blois", "postal_code": "45000"}, None),  # a unique name, another's code
     ({"name": "Tours", "postal_code": "\uff13\uff17\uff10\uff10\uff10"}, "37261"),
 ]
 
@@ -709,3 +711,110 @@ def test_records_of_rows_in_doubt_stay_consistent_after_each_choice(
     assert run.counts.get(PLACE, 0) == still, (run.counts, still)
     total = sum(run.counts.get(a, 0) for a in ("create", "reject", "skip", "update", "unchanged"))
     assert total == 3, run.counts
+
+
+def test_a_shop_in_orleans_la_source_written_by_its_postal_code_is_not_put_in_combleux(
+    tmp_path, source, territories
+):
+    """End to end: a « Ville » column holding « 45100 » (Orléans La Source's postal code,
+    and the INSEE code of Combleux) must not create a listing in Combleux."""
+    path = csv_file(tmp_path, ["id", "Nom", "Ville"], [["O-1", "Épicerie La Source", "45100"]])
+    run = analysed(source, path, default_kind=ActorKind.SHOP)
+    record = run.records.get()
+    placed = record.data.get("commune")
+    combleux = Commune.objects.filter(code="45100").values_list("pk", flat=True).first()
+    assert not (record.action == RecordAction.CREATE and placed == combleux), (
+        f"placed in Combleux without a doubt: {record.reason}"
+    )
+
+
+MONACO = {
+    "Palais princier": ("43.7311", "7.4197"),
+    "Gare de Monaco": ("43.7390", "7.4200"),
+    "Stade Louis-II (Fontvieille)": ("43.7276", "7.4156"),
+    "Jardin exotique": ("43.7310", "7.4120"),
+    "Moneghetti": ("43.7360", "7.4150"),
+    "Casino de Monte-Carlo": ("43.7396", "7.4277"),
+}
+
+
+@pytest.mark.parametrize("place", MONACO)
+def test_points_in_monaco_near_the_border_are_not_french(tmp_path, source, territories, place):
+    """Monaco is a few hundred metres wide: the 200 m « coast » margin of geodata.scope
+    (meant for quays and beaches) also reaches over the land border, and takes Monaco's
+    station, stadium or palace for the Alpes-Maritimes. A shop there is abroad."""
+    lat, lon = MONACO[place]
+    path = csv_file(tmp_path, ["id", "Nom", "Latitude", "Longitude"], [["M-1", place, lat, lon]])
+    run = analysed(source, path, default_kind=ActorKind.SHOP, scope="france")
+    record = run.records.get()
+    assert record.action == RecordAction.REJECT and "hors de France" in record.reason, (
+        f"{place} taken for France: {record.action}, département {record.data.get('departement')}"
+    )
+
+
+def test_a_point_far_from_the_commune_the_row_names_is_not_given_that_commune(
+    tmp_path, source, territories
+):
+    """A row with Hendaye's coordinates and « Blois » in its commune column, in an import of
+    the whole of France: the point wins for the département (64), but the listing must not
+    be attached to Blois (41), 600 km away; it would show on Blois's pages."""
+    path = csv_file(
+        tmp_path,
+        ["id", "Nom", "Latitude", "Longitude", "Commune"],
+        [["H-1", "Marché de Hendaye", "43.3586", "-1.7745", "Blois"]],
+    )
+    run = analysed(source, path, default_kind=ActorKind.MARKET, scope="france")
+    record = run.records.get()
+    blois = Commune.objects.get(code="41018")
+    assert record.data.get("departement") == "64", record.data
+    assert record.data.get("commune") != blois.pk, "a listing in Hendaye attached to Blois"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"action": "<script>alert(1)</script>"},
+        {"action": "scope:<svg onload=alert(1)>"},
+        {"action": "place:check", "page": "-1"},
+        {"action": "place:check", "page": "<script>"},
+        {"action": "scope:abroad", "page": "9" * 50},
+        {"action": "\x00"},
+    ],
+)
+def test_odd_filters_on_the_run_page_are_not_reflected_nor_500(
+    tmp_path, source, territories, boss, query
+):
+    """The run page's filters (?action=place:check, scope:…) with junk: a page, no markup."""
+    run, _record = _in_doubt(tmp_path, source)
+    response = _client(boss).get(f"/staff/imports/{run.pk}/", query)
+    assert response.status_code in (200, 400, 404), response.status_code
+    body = response.content.decode()
+    assert "<script>alert(1)" not in body and "<svg onload" not in body, "the filter is reflected"
+
+
+@pytest.mark.parametrize("first", ["in doubt", "placed"])
+def test_placing_a_row_whose_identifier_another_row_has_does_not_create_it_twice(
+    tmp_path, source, territories, boss, first
+):
+    """Two rows with the same identifier: in the analysis the second is skipped (« même
+    identifiant que la ligne … »). When the first row's commune is in doubt, staff's choice
+    must not turn it into a second creation of that identifier: one listing per key, and
+    the import must not fail."""
+    other = ["S-1", "Ferme", "Saint-Ouen" if first == "in doubt" else "Blois"]
+    # Enough distinct identifiers around them for the column to be an identifier.
+    filler = [[f"Z-{n}", f"Ferme Z{n}", "Blois"] for n in range(20)]
+    path = csv_file(
+        tmp_path, ["id", "Nom", "Commune"], [["S-1", "Ferme", "Saint-Ouen"], other, *filler]
+    )
+    run = analysed(source, path, default_kind=ActorKind.PRODUCER)
+    client = _client(boss)
+    for record in run.records.filter(data__count=PLACE):
+        assert client.post(_place_url(run, record), {"commune": "41226"}).status_code == 302
+    creates = run.records.filter(action=RecordAction.CREATE, key="S-1").count()
+    assert creates <= 1, f"{creates} rows will create the listing S-1"
+    assert client.post(f"/staff/imports/{run.pk}/confirmer/").status_code == 302
+    assert client.post(f"/staff/imports/{run.pk}/etape/").status_code == 302
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE, (run.status, run.error)
+    assert Actor.objects.filter(source=source.code, source_key="S-1").count() == 1
+    assert Actor.objects.filter(source=source.code).count() == 21
