@@ -77,8 +77,11 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
                 _("latitude et longitude inversées dans le fichier : remises dans l'ordre")
             )
         point = Point(found.longitude, found.latitude, srid=4326)
-        located = Commune.objects.containing(point).select_related("departement").first()
-        departement = located.departement.code if located else scope.departement_at(point)
+        # pk and département only: the outline is the heavy column (a query per row).
+        located = (
+            Commune.objects.containing(point).values_list("pk", "departement__code").first()
+        )
+        departement = located[1] if located else scope.departement_at(point)
         if departement is None:
             raise Rejected(
                 _(
@@ -88,15 +91,16 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
                 % {"lat": data["lat"], "lon": data["lon"]},
                 count=SCOPE_COUNT + Scope.ABROAD,
             )
-        commune = located
-        if commune is None and resolution.found and resolution.departement == departement:
-            commune = _loaded(resolution.code)  # a point just outside the loaded outlines
-        elif commune is None and resolution.found:
+        commune_pk = located[0] if located else None
+        if commune_pk is None and resolution.found and resolution.departement == departement:
+            found = _loaded(resolution.code)  # a point just outside the loaded outlines
+            commune_pk = found.pk if found else None
+        elif commune_pk is None and resolution.found:
             notes.append(
                 _("les coordonnées ne sont pas dans %(commune)s : commune laissée vide")
                 % {"commune": resolution.name}
             )
-        data["commune"] = commune.pk if commune else None
+        data["commune"] = commune_pk
         if mapping.get("coordinates_are_communes"):
             # Shown as « environ », at the commune, and queued for a pin check.
             data.update(approximate=True, checked=False, position="centre de commune")
@@ -198,7 +202,13 @@ def _in_scope(data: dict, departement: str, mapping: dict, references) -> None:
 def _loaded(code: str) -> Commune | None:
     if not code:
         return None
-    return Commune.objects.filter(code=code).select_related("departement").first()
+    # Commune.center reads the outline only when the commune has no town hall.
+    return (
+        Commune.objects.filter(code=code)
+        .select_related("departement")
+        .defer("outline", "departement__outline", "departement__outline_geojson")
+        .first()
+    )
 
 
 def _commune_of(result) -> str:
