@@ -220,6 +220,13 @@ def _find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned
     found = find_duplicates_many(candidates, exclude=Q(status__in=[ModerationStatus.REJECTED]))
     days_of = _listing_days([d.actor.pk for duplicates in found for d in duplicates])
     earlier = ImportRecord.objects.filter(run=run, action=RecordAction.CREATE)
+    # Earlier rows with the batch's phones, e-mails and sites: three queries per batch, not
+    # per row ({field: {value: first line}}).
+    earlier_by = {}
+    for field in TWIN_FIELDS:
+        values = {getattr(record, field) for record, _result in to_create} - {""}
+        pairs = earlier.filter(**{f"{field}__in": values}).order_by("-line")
+        earlier_by[field] = dict(pairs.values_list(field, "line")) if values else {}
     seen: list[ImportRecord] = []
     for (record, _result), duplicates in zip(to_create, found, strict=True):
         mine = _evidence(record)
@@ -251,7 +258,7 @@ def _find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned
             if _distinct(mine, theirs) is None:
                 _flag(record, _("la fiche « %(name)s »") % {"name": other.name})
                 break
-        twin = _twin_in_file(record, earlier, seen)
+        twin = _twin_in_file(record, earlier, seen, earlier_by)
         if twin is not None:
             line, reason, name_only = twin
             if not name_only:
@@ -435,12 +442,15 @@ def _listing_days(pks) -> dict[int, set[str]]:
     return out
 
 
-def _twin_in_file(record: ImportRecord, earlier, seen: list[ImportRecord]):
+TWIN_FIELDS = ("phone", "email", "site")
+
+
+def _twin_in_file(record: ImportRecord, earlier, seen: list[ImportRecord], earlier_by: dict):
     """(line, reason, name only) of an earlier row of the file this one repeats."""
-    for field, reason in (
-        ("phone", _("même numéro de téléphone")),
-        ("email", _("même e-mail")),
-        ("site", _("même site web")),
+    for field, reason in zip(
+        TWIN_FIELDS,
+        (_("même numéro de téléphone"), _("même e-mail"), _("même site web")),
+        strict=True,
     ):
         value = getattr(record, field)
         if not value:
@@ -448,7 +458,7 @@ def _twin_in_file(record: ImportRecord, earlier, seen: list[ImportRecord]):
         for other in seen:
             if getattr(other, field) == value:
                 return other.line, reason, False
-        line = earlier.filter(**{field: value}).values_list("line", flat=True).first()
+        line = earlier_by[field].get(value)
         if line:
             return line, reason, False
     mine = _evidence(record)

@@ -68,6 +68,7 @@ class References:
         self.labels = self._index(Label, LABEL_WORDS)
         self.communes: dict[tuple, object] = {}  # geodata.names resolutions
         self.bordering = bordering_departements()
+        self.loaded: dict[str, object] = {}  # INSEE code -> loaded Commune (places._loaded)
 
     @staticmethod
     def _index(model, words: dict[str, list[str]]) -> dict[str, str]:

@@ -1,6 +1,9 @@
 """Which column of a partner's file feeds which field of a listing: guessed from the
 headers, edited by staff, saved on the source for its next file."""
 
+import functools
+
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from geodata.text import normalize
@@ -244,7 +247,10 @@ KIND_WORDS = {
 }
 
 
-def _phrases() -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=8)
+def _phrases(language: str | None) -> list[tuple[str, str]]:
+    """Every phrase that names a kind, longest first; built once per language (the kinds'
+    labels are translated), not once per row."""
     pairs = [(normalize(word), kind) for kind, words in KIND_WORDS.items() for word in words]
     pairs += [(normalize(kind.value), kind) for kind in ActorKind]
     pairs += [(normalize(str(kind.label)), kind) for kind in ActorKind]
@@ -258,7 +264,7 @@ def kind_for(value: str) -> str | None:
     text = normalize(value.replace("_", " "))
     if not text:
         return None
-    phrases = _phrases()
+    phrases = _phrases(get_language())
     for phrase, kind in phrases:
         if text == phrase:
             return kind

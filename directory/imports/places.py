@@ -78,9 +78,7 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
             )
         point = Point(found.longitude, found.latitude, srid=4326)
         # pk and département only: the outline is the heavy column (a query per row).
-        located = (
-            Commune.objects.containing(point).values_list("pk", "departement__code").first()
-        )
+        located = Commune.objects.containing(point).values_list("pk", "departement__code").first()
         departement = located[1] if located else scope.departement_at(point)
         if departement is None:
             raise Rejected(
@@ -93,7 +91,7 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
             )
         commune_pk = located[0] if located else None
         if commune_pk is None and resolution.found and resolution.departement == departement:
-            found = _loaded(resolution.code)  # a point just outside the loaded outlines
+            found = _loaded(resolution.code, references)  # a point just outside the loaded outlines
             commune_pk = found.pk if found else None
         elif commune_pk is None and resolution.found:
             notes.append(
@@ -108,7 +106,7 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
         _in_scope(data, departement, mapping, references)
         return
 
-    commune = _loaded(resolution.code) if resolution.found else None
+    commune = _loaded(resolution.code, references) if resolution.found else None
     address = " ".join(
         part
         for part in (
@@ -123,7 +121,7 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
     if coded and _agrees(coded, resolution):
         data.update(lon=round(result.longitude, 7), lat=round(result.latitude, 7))
         data.update(approximate=False, checked=True, position="geocodee")
-        commune = _loaded(coded)
+        commune = _loaded(coded, references)
         data["commune"] = commune.pk if commune else None
         _in_scope(data, _departement_of(coded, commune), mapping, references)
         return
@@ -199,16 +197,21 @@ def _in_scope(data: dict, departement: str, mapping: dict, references) -> None:
         )
 
 
-def _loaded(code: str) -> Commune | None:
+def _loaded(code: str, references=None) -> Commune | None:
+    """The loaded commune of that code; cached for the run when ``references`` is given (a
+    list names the same towns again and again)."""
     if not code:
         return None
-    # Commune.center reads the outline only when the commune has no town hall.
-    return (
-        Commune.objects.filter(code=code)
-        .select_related("departement")
-        .defer("outline", "departement__outline", "departement__outline_geojson")
-        .first()
-    )
+    cache = references.loaded if references is not None else {}
+    if code not in cache:
+        # Commune.center reads the outline only when the commune has no town hall.
+        cache[code] = (
+            Commune.objects.filter(code=code)
+            .select_related("departement")
+            .defer("outline", "departement__outline", "departement__outline_geojson")
+            .first()
+        )
+    return cache[code]
 
 
 def _commune_of(result) -> str:
