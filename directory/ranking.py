@@ -15,6 +15,12 @@ the same statement (``page_statement``), so a search request is one query.
 The statement is compiled with the centre and radius as slots (``near(BOUND)``) and kept
 per process for each set of filters (``_statement``): compiling it took longer than running
 it. Searches run where public reads go (the read replica when there is one).
+
+Two choices keep it close to the bare index query: the actors in the box are materialised
+with their geodesic distance (``box``), so that each distance is computed once, not once for
+the radius and again for the ranking; and the columns a page shows (CARRIED) are read in
+that same scan, so the page joins only the communes, the categories and the links instead
+of looking every row up again by primary key.
 """
 
 import datetime
@@ -22,15 +28,18 @@ from collections import OrderedDict
 from functools import lru_cache
 
 from django.db import connections, router
+from django.db.models import BooleanField, FloatField
 from django.db.models.expressions import RawSQL
+from django.db.models.sql import Query
 
-from geodata.spatial import bind
+from geodata.models import Commune
+from geodata.spatial import Slot, bind
 
 from . import prepared
 from .models import Actor, ActorKind, DistributionLink
 from .models.expressions import RelatedSlugs
-from .models.querysets import BOUND, bound_origin
-from .serializers import FEATURE_VALUES, LINK_VALUES
+from .models.querysets import BOUND, bound_origin, public_metres
+from .serializers import LINK_VALUES
 
 ORDER = "metres, via IS NOT NULL, pk"
 # Compiled rankings kept per process, the least recently used dropped first. Each is a few
@@ -104,17 +113,66 @@ def ranking_ctes(search) -> tuple[str, list]:
     return sql, bind(params, bound_origin(search.point, search.radius_km))
 
 
+# What the ranking carries from the actor rows it scans to the page: the page's columns are
+# read in the ranking's own scan, not by a second lookup of each row by primary key.
+CARRIED = (
+    "pk",
+    "slug",
+    "name",
+    "kind",
+    "phone",
+    "commune_id",
+    "location_is_approximate",
+    "lon",
+    "lat",
+)
+
+
+def _compiled(expression) -> tuple[str, list]:
+    """The SQL of an expression over columns of the statement's own tables (RawSQL)."""
+    query = Query(Actor)
+    compiler = query.get_compiler(connection=read_connection())
+    return compiler.compile(expression.resolve_expression(query))
+
+
+def _carried(queryset, *extra):
+    """``queryset`` as the rows the ranking carries (CARRIED, then ``extra``)."""
+    return queryset.with_public_coordinates().order_by().values(*CARRIED, *extra)
+
+
 def _compile_ranking(search) -> tuple[str, list]:
     """The ranking's SQL, with the centre and radius as slots (geodata.spatial.Slot)."""
     quote = read_connection().ops.quote_name
     filtered = search.filtered()
-    direct = filtered.near_metres(BOUND, None).order_by()
-    parts = [("direct(pk, metres, kind)", _sql(direct.values("pk", "metres", "kind")))]
+    # The filtered actors in the box with their exact distance, materialised so that the
+    # geodesic distance, most of the statement's cost, is computed once a row: a filter on
+    # it and the column it ranks by would each compute it.
+    box = _carried(filtered.around(BOUND, None), "distance")
+    names = _columns(box)
+    carried = [quote(n) for n in names if n not in ("pk", "distance")]
+    columns = ", ".join(quote(n) for n in names)
+    metres, metres_params = _compiled(
+        public_metres(
+            RawSQL(quote("distance"), [], output_field=FloatField()),  # noqa: S611 (identifier)
+            RawSQL(quote("location_is_approximate"), [], output_field=BooleanField()),  # noqa: S611
+        )
+    )
+    parts = [(f"box({columns}) AS MATERIALIZED", _sql(box))]  # SQLite ≥ 3.35, PostgreSQL ≥ 12
+    parts.append(
+        (
+            f"direct(pk, metres, {', '.join(carried)})",
+            (
+                f"SELECT {quote('pk')}, {metres}, {', '.join(carried)} FROM box "  # noqa: S608 (identifiers)
+                f"WHERE {quote('distance')} <= %s",
+                [*metres_params, Slot("metres")],
+            ),
+        )
+    )
     place_kinds = list(ActorKind.places())
     marks = ", ".join(["%s"] * len(place_kinds))
     if search.is_unfiltered():
         # Every published actor in range is a direct result: the places are among them.
-        places = (f"SELECT pk, metres FROM direct WHERE kind IN ({marks})", place_kinds)  # noqa: S608 (placeholders only)
+        places = (f"SELECT pk, metres FROM direct WHERE {quote('kind')} IN ({marks})", place_kinds)  # noqa: S608 (placeholders only)
     else:
         places = _sql(
             Actor.objects.published()
@@ -138,25 +196,43 @@ def _compile_ranking(search) -> tuple[str, list]:
             ),
         )
     )
-    # Reached-through actors must pass the same filters: the filtered queryset, restricted to
-    # the candidates (a short list looked up by primary key).
-    allowed = filtered.filter(pk__in=RawSQL("SELECT pk FROM candidates", [])).order_by()  # noqa: S611 (no user input)
-    parts.append(("allowed(pk)", _sql(allowed.values("pk"))))
+    # Each reached-through actor once, through its nearest place.
     parts.append(
         (
-            "ranked(pk, metres, via)",
+            "nearest(pk, metres, via)",
             (
-                "SELECT pk, metres, CAST(NULL AS integer) FROM direct "
-                "UNION ALL SELECT pk, metres, via FROM ("
+                "SELECT pk, metres, via FROM ("
                 "SELECT c.pk, c.metres, c.via, "
                 "ROW_NUMBER() OVER (PARTITION BY c.pk ORDER BY c.metres, c.via) AS n "
-                "FROM candidates c WHERE c.pk IN (SELECT pk FROM allowed)"
-                ") nearest WHERE n = 1",
+                "FROM candidates c) ordered WHERE n = 1",
                 [],
             ),
         )
     )
-    sql = "WITH " + ", ".join(f"{name} AS ({body})" for name, (body, _) in parts)
+    # Reached-through actors must pass the same filters: the filtered queryset, restricted to
+    # the candidates (a short list looked up by primary key).
+    allowed = _carried(filtered.filter(pk__in=RawSQL("SELECT pk FROM nearest", [])))  # noqa: S611 (no user input)
+    if _columns(allowed) != [n for n in names if n != "distance"]:
+        raise AssertionError("the ranking's two scans must select the same columns")
+    # Materialised: inlined, PostgreSQL matched each row with every reached-through actor.
+    allowed_columns = ", ".join(quote(n) for n in _columns(allowed))
+    parts.append((f"allowed({allowed_columns}) AS MATERIALIZED", _sql(allowed)))
+    from_allowed = ", ".join(f"a.{c}" for c in carried)
+    parts.append(
+        (
+            f"ranked(pk, metres, via, {', '.join(carried)})",
+            (
+                f"SELECT pk, metres, CAST(NULL AS integer), {', '.join(carried)} FROM direct "  # noqa: S608 (identifiers)
+                f"UNION ALL SELECT n.pk, n.metres, n.via, {from_allowed} "
+                f"FROM nearest n JOIN allowed a ON a.{quote('pk')} = n.pk",
+                [],
+            ),
+        )
+    )
+    sql = "WITH " + ", ".join(
+        f"{name} ({body})" if name.endswith(" AS MATERIALIZED") else f"{name} AS ({body})"
+        for name, (body, _) in parts
+    )
     return sql, [p for _, (_, params) in parts for p in params]
 
 
@@ -170,41 +246,51 @@ def ranked(search) -> list[tuple[int, float, int | None]]:
 
 @lru_cache(maxsize=4)
 def _page_tail(vendor: str) -> tuple[str, list, list[str]]:
-    """The part of the page statement that does not depend on the search (the page's
-    features and links, read through the ``page`` CTE), compiled once per backend: Django's
-    query compilation was a fifth of the request's time."""
-    in_page = RawSQL("SELECT pk FROM page", [])  # noqa: S611 (no user input)
-    features = (
-        Actor.objects.filter(pk__in=in_page)
-        .with_public_coordinates()
-        .annotate(category_slugs=RelatedSlugs(Actor, "categories"))
-        .order_by()
-        .values(*FEATURE_VALUES, "category_slugs")
-    )
+    """The part of the page statement that does not depend on the search, compiled once per
+    backend (Django's query compilation was a fifth of the request's time): each row of the
+    ``page`` CTE (which carries CARRIED) with its commune and département, its categories and
+    its reached-through link."""
+    quote = read_connection().ops.quote_name
+    commune, departement = Commune._meta, Commune._meta.get_field("departement").related_model._meta
     links = (
         DistributionLink.objects.filter(pk__in=RawSQL("SELECT via FROM page", []))  # noqa: S611 (no user input)
         .order_by()
         .values(*LINK_VALUES)
     )
-    feature_names, link_names = _columns(features), _columns(links)
-    f_cols = [f"f{i}" for i in range(len(feature_names))]
+    link_names = _columns(links)
     l_cols = [f"l{i}" for i in range(len(link_names))]
-    (features_sql, features_params), (links_sql, links_params) = _sql(features), _sql(links)
-    f_pk = f"f{feature_names.index('pk')}"
+    links_sql, links_params = _sql(links)
+    categories, categories_params = _compiled(RelatedSlugs(Actor, "categories", outer="page.pk"))
+    carried = [f"page.{quote(n)}" for n in CARRIED if n != "pk"]
     l_pk = f"l{link_names.index('pk')}"
     # Built from the ORM's SQL and generated column names; values are bound parameters.
-    selected = ", ".join([f"features.{c}" for c in f_cols] + [f"vias.{c}" for c in l_cols])
+    selected = ", ".join(
+        [*carried, f"c.{quote('name')}", f"d.{quote('code')}", categories]
+        + [f"vias.{c}" for c in l_cols]
+    )
     select = f"SELECT page.pk, page.metres, page.via, page.total, {selected} FROM page"  # noqa: S608
+    # The commune and département joined by key (a CTE of the page's communes made PostgreSQL
+    # compare every row with every commune).
     sql = (
-        f"features({', '.join(f_cols)}) AS ({features_sql}), "
         f"vias({', '.join(l_cols)}) AS ({links_sql}) {select} "
-        f"JOIN features ON features.{f_pk} = page.pk LEFT JOIN vias ON vias.{l_pk} = page.via "
+        f"LEFT JOIN {quote(commune.db_table)} c ON c.{quote(commune.pk.column)} = page.{quote('commune_id')} "
+        f"LEFT JOIN {quote(departement.db_table)} d "
+        f"ON d.{quote(departement.pk.column)} = c.{quote(commune.get_field('departement').column)} "
+        f"LEFT JOIN vias ON vias.{l_pk} = page.via "
         "ORDER BY page.metres, page.via IS NOT NULL, page.pk"
     )
-    names = (
-        ["rank_pk", "metres", "via", "total"] + feature_names + [f"link__{n}" for n in link_names]
-    )
-    return sql, features_params + links_params, names
+    names = [
+        "pk",
+        "metres",
+        "via",
+        "total",
+        *(n for n in CARRIED if n != "pk"),
+        "commune__name",
+        "commune__departement__code",
+        "category_slugs",
+        *(f"link__{n}" for n in link_names),
+    ]
+    return sql, [*categories_params, *links_params], names
 
 
 def page_statement(search, offset: int, limit: int) -> tuple[str, list, list[str]]:
@@ -215,7 +301,12 @@ def page_statement(search, offset: int, limit: int) -> tuple[str, list, list[str
     """
     ctes, params = ranking_ctes(search)
     tail, tail_params, names = _page_tail(read_connection().vendor)
-    page = f"page(pk, metres, via, total) AS (SELECT pk, metres, via, COUNT(*) OVER () FROM ranked ORDER BY {ORDER} LIMIT %s OFFSET %s)"  # noqa: S608
+    quote = read_connection().ops.quote_name
+    carried = ", ".join(quote(n) for n in CARRIED if n != "pk")
+    page = (
+        f"page(pk, metres, via, total, {carried}) AS (SELECT pk, metres, via, COUNT(*) OVER (), "  # noqa: S608 (identifiers)
+        f"{carried} FROM ranked ORDER BY {ORDER} LIMIT %s OFFSET %s)"
+    )
     return f"{ctes}, {page}, {tail}", [*params, limit, offset, *tail_params], names
 
 

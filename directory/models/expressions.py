@@ -14,9 +14,11 @@ class RelatedSlugs(Expression):
 
     output_field = TextField()
 
-    def __init__(self, model, relation: str):
+    def __init__(self, model, relation: str, outer: str | None = None):
         super().__init__()
-        self.model, self.relation = model, relation
+        # ``outer``: the SQL of the owning row's key when it is not the query's own table
+        # (a column of a common table expression, for the ranking's page).
+        self.model, self.relation, self.outer = model, relation, outer
 
     def as_sql(self, compiler, connection):
         field = self.model._meta.get_field(self.relation)
@@ -25,7 +27,10 @@ class RelatedSlugs(Expression):
         own = field.m2m_column_name()
         other = field.m2m_reverse_name()
         quote = connection.ops.quote_name
-        outer = f"{compiler.quote_name_unless_alias(compiler.query.get_initial_alias())}.{quote(self.model._meta.pk.column)}"
+        outer = (
+            self.outer
+            or f"{compiler.quote_name_unless_alias(compiler.query.get_initial_alias())}.{quote(self.model._meta.pk.column)}"
+        )
         ordering = ", ".join(f"r.{quote(name)}" for name in target.ordering)
         rows = (
             f"FROM {quote(through.db_table)} t "

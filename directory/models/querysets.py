@@ -46,6 +46,21 @@ def bound_origin(point, radius_km) -> dict:
     }
 
 
+def public_metres(distance, approximate):
+    """The distance shown to the public, from the exact ``distance`` (an expression, in
+    metres): for a pin marked approximate (``approximate``, a condition), whole kilometres
+    and never under 1 km. One definition for ``near_metres()`` and the ranking's SQL."""
+    exact = ExpressionWrapper(distance, output_field=models.FloatField())
+    kilometres = Greatest(
+        Round(exact / Value(1000.0)), Value(1.0), output_field=models.FloatField()
+    )
+    return models.Case(
+        models.When(approximate, then=kilometres * Value(1000.0)),
+        default=exact,
+        output_field=models.FloatField(),
+    )
+
+
 def as_point(point) -> Point:
     """A validated WGS84 Point from a Point or a (lat, lon) pair."""
     if isinstance(point, Point):
@@ -105,18 +120,30 @@ class ActorQuerySet(models.QuerySet):
         ``point`` may be BOUND (``radius_km`` is then ignored): the centre, the radius and
         the box are slots of the compiled statement, bound by ``bound_origin()``'s values.
         """
+        radius = Bound("metres") if point is BOUND else D(km=validate_radius_km(radius_km))
+        return (
+            self.around(point, radius_km, private=private)
+            .filter(distance__lte=radius)
+            .order_by("distance", "pk")
+        )
+
+    def around(self, point, radius_km, *, private=False):
+        """The candidates of ``near()``: actors in the box around ``point``, annotated with
+        their exact ``distance`` (in metres) but not yet cut to the radius.
+
+        The ranking (directory/ranking.py) cuts them itself, so that the database computes
+        each geodesic distance once: a filter on ``distance`` repeats the computation, and
+        it is most of what a proximity search costs.
+        """
         field = "location" if private else PUBLIC
         if point is BOUND:
-            bbox, centre, radius = BOUND_BOX, BoundPoint(), Bound("metres")
+            bbox, centre = BOUND_BOX, BoundPoint()
         else:
             centre = as_point(point)
             radius_km = validate_radius_km(radius_km)
-            bbox, radius = bbox_around(centre.y, centre.x, radius_km), D(km=radius_km)
-        return (
-            bbox_prefilter(self, field, bbox)
-            .annotate(distance=Distance(field, centre, spheroid=True))
-            .filter(distance__lte=radius)
-            .order_by("distance", "pk")
+            bbox = bbox_around(centre.y, centre.x, radius_km)
+        return bbox_prefilter(self, field, bbox).annotate(
+            distance=Distance(field, centre, spheroid=True)
         )
 
     def in_bbox(self, bbox):
@@ -138,16 +165,8 @@ class ActorQuerySet(models.QuerySet):
         To a home-based producer it is the distance to the commune's pin in whole
         kilometres, never under 1 km (« environ 3 km »): nothing finer than the pin.
         """
-        exact = ExpressionWrapper(F("distance"), output_field=models.FloatField())
-        kilometres = Greatest(
-            Round(exact / Value(1000.0)), Value(1.0), output_field=models.FloatField()
-        )
         return self.near(point, radius_km).annotate(
-            metres=models.Case(
-                models.When(location_is_approximate=True, then=kilometres * Value(1000.0)),
-                default=exact,
-                output_field=models.FloatField(),
-            )
+            metres=public_metres(F("distance"), Q(location_is_approximate=True))
         )
 
     # Keeping the public position in step with every write of a position.
