@@ -39,7 +39,7 @@ from . import prepared
 from .models import Actor, ActorKind, DistributionLink
 from .models.expressions import RelatedSlugs
 from .models.querysets import BOUND, bound_origin, public_metres
-from .serializers import LINK_VALUES
+from .serializers import FEATURE_VALUES, LINK_VALUES
 
 ORDER = "metres, via IS NOT NULL, pk"
 # Compiled rankings kept per process, the least recently used dropped first. Each is a few
@@ -114,18 +114,16 @@ def ranking_ctes(search) -> tuple[str, list]:
 
 
 # What the ranking carries from the actor rows it scans to the page: the page's columns are
-# read in the ranking's own scan, not by a second lookup of each row by primary key.
-CARRIED = (
-    "pk",
-    "slug",
-    "name",
-    "kind",
-    "phone",
-    "commune_id",
-    "location_is_approximate",
-    "lon",
-    "lat",
-)
+# read in the ranking's own scan, not by a second lookup of each row by primary key. They
+# are the features' own columns (FEATURE_VALUES); the commune's are joined by the page.
+CARRIED = (*(n for n in FEATURE_VALUES if "__" not in n), "commune_id")
+JOINED = ("commune__name", "commune__departement__code")
+
+
+def _carried_columns() -> list[str]:
+    """CARRIED but the key, quoted: the columns every step of the statement passes on."""
+    quote = read_connection().ops.quote_name
+    return [quote(n) for n in CARRIED if n != "pk"]
 
 
 def _compiled(expression) -> tuple[str, list]:
@@ -261,7 +259,7 @@ def _page_tail(vendor: str) -> tuple[str, list, list[str]]:
     l_cols = [f"l{i}" for i in range(len(link_names))]
     links_sql, links_params = _sql(links)
     categories, categories_params = _compiled(RelatedSlugs(Actor, "categories", outer="page.pk"))
-    carried = [f"page.{quote(n)}" for n in CARRIED if n != "pk"]
+    carried = [f"page.{c}" for c in _carried_columns()]
     l_pk = f"l{link_names.index('pk')}"
     # Built from the ORM's SQL and generated column names; values are bound parameters.
     selected = ", ".join(
@@ -285,11 +283,12 @@ def _page_tail(vendor: str) -> tuple[str, list, list[str]]:
         "via",
         "total",
         *(n for n in CARRIED if n != "pk"),
-        "commune__name",
-        "commune__departement__code",
+        *JOINED,
         "category_slugs",
         *(f"link__{n}" for n in link_names),
     ]
+    if missing := set(FEATURE_VALUES) - set(names):
+        raise AssertionError(f"the page's statement misses the features' {sorted(missing)}")
     return sql, [*categories_params, *links_params], names
 
 
@@ -301,8 +300,7 @@ def page_statement(search, offset: int, limit: int) -> tuple[str, list, list[str
     """
     ctes, params = ranking_ctes(search)
     tail, tail_params, names = _page_tail(read_connection().vendor)
-    quote = read_connection().ops.quote_name
-    carried = ", ".join(quote(n) for n in CARRIED if n != "pk")
+    carried = ", ".join(_carried_columns())
     page = (
         f"page(pk, metres, via, total, {carried}) AS (SELECT pk, metres, via, COUNT(*) OVER (), "  # noqa: S608 (identifiers)
         f"{carried} FROM ranked ORDER BY {ORDER} LIMIT %s OFFSET %s)"
