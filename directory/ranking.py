@@ -209,21 +209,29 @@ def _compile_ranking(search) -> tuple[str, list]:
     )
     # Reached-through actors must pass the same filters: the filtered queryset, restricted to
     # the candidates (a short list looked up by primary key).
-    allowed = _carried(filtered.filter(pk__in=RawSQL("SELECT pk FROM nearest", [])))  # noqa: S611 (no user input)
+    from_allowed = ", ".join(f"a.{c}" for c in carried)
+    if read_connection().vendor == "postgresql":
+        # Each candidate looked up by its key (LATERAL): joined with a list of the allowed
+        # ones, PostgreSQL, which expects one row from each, compared every row with every
+        # other (a tenth of the statement).
+        allowed = _carried(filtered.filter(pk=RawSQL("n.pk", [])))  # noqa: S611 (no user input)
+        reached, reached_params = _sql(allowed)
+        reached = f"FROM nearest n CROSS JOIN LATERAL ({reached}) a"
+    else:
+        allowed = _carried(filtered.filter(pk__in=RawSQL("SELECT pk FROM nearest", [])))  # noqa: S611 (no user input)
+        allowed_columns = ", ".join(quote(n) for n in _columns(allowed))
+        # Materialised: inlined, the planner matched each row with every reached-through actor.
+        parts.append((f"allowed({allowed_columns}) AS MATERIALIZED", _sql(allowed)))
+        reached, reached_params = f"FROM nearest n JOIN allowed a ON a.{quote('pk')} = n.pk", []
     if _columns(allowed) != [n for n in names if n != "distance"]:
         raise AssertionError("the ranking's two scans must select the same columns")
-    # Materialised: inlined, PostgreSQL matched each row with every reached-through actor.
-    allowed_columns = ", ".join(quote(n) for n in _columns(allowed))
-    parts.append((f"allowed({allowed_columns}) AS MATERIALIZED", _sql(allowed)))
-    from_allowed = ", ".join(f"a.{c}" for c in carried)
     parts.append(
         (
             f"ranked(pk, metres, via, {', '.join(carried)})",
             (
                 f"SELECT pk, metres, CAST(NULL AS integer), {', '.join(carried)} FROM direct "  # noqa: S608 (identifiers)
-                f"UNION ALL SELECT n.pk, n.metres, n.via, {from_allowed} "
-                f"FROM nearest n JOIN allowed a ON a.{quote('pk')} = n.pk",
-                [],
+                f"UNION ALL SELECT n.pk, n.metres, n.via, {from_allowed} {reached}",
+                reached_params,
             ),
         )
     )

@@ -2,12 +2,14 @@
 
 import math
 
+import orjson
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, renderers, views
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.utils.encoders import JSONEncoder
 
 from .throttling import throttled_message
 
@@ -21,8 +23,31 @@ def bad_request(errors: dict) -> JsonResponse:
     )
 
 
+# What orjson does not write itself goes through DRF's encoder, so that every value is
+# written as DRF writes it: dates and times (DRF's format, not orjson's), decimals, lazy
+# translations, query sets.
+_DRF_DEFAULT = JSONEncoder().default
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+# U+2028 and U+2029, which DRF escapes for old JavaScript parsers: so does this renderer.
+_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+
+
 class JSONRenderer(renderers.JSONRenderer):
-    """UTF-8 JSON, accents as they are (UNICODE_JSON); no charset parameter (RFC 8259)."""
+    """UTF-8 JSON, accents as they are; no charset parameter (RFC 8259).
+
+    Written by orjson: the standard library's encoder took a tenth of a search request for
+    its page of 100 features. Compact, as DRF's; a float that is not a number is written
+    ``null`` where DRF's strict mode raised (a 500).
+    """
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        content = orjson.dumps(data, default=_DRF_DEFAULT, option=_OPTIONS)
+        for raw, escaped in _SEPARATORS:
+            if raw in content:
+                content = content.replace(raw, escaped)
+        return content
 
 
 class GeoJSONRenderer(JSONRenderer):
