@@ -21,6 +21,11 @@ class DirectoryConfig(AppConfig):
         # After contenttypes/auth have created the permissions (their handlers run first).
         post_migrate.connect(sync_roles, sender=self)
 
+        from . import category_map
+
+        # The search's map of category keys to slugs forgets edits made in this process.
+        category_map.connect()
+
         from .cache import create_cache_tables
 
         # The database cache's table (rate limits) comes with every migrate: a fresh

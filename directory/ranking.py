@@ -35,9 +35,10 @@ from django.db.models.sql import Query
 from geodata.models import Commune
 from geodata.spatial import Slot, bind
 
-from . import prepared
+from . import dataversion, prepared
+from .category_map import category_slugs
 from .models import Actor, ActorKind, DistributionLink
-from .models.expressions import RelatedSlugs
+from .models.expressions import RelatedKeys
 from .models.querysets import BOUND, bound_origin, public_metres
 from .serializers import FEATURE_VALUES, LINK_VALUES
 
@@ -266,12 +267,19 @@ def _page_tail(vendor: str) -> tuple[str, list, list[str]]:
     link_names = _columns(links)
     l_cols = [f"l{i}" for i in range(len(link_names))]
     links_sql, links_params = _sql(links)
-    categories, categories_params = _compiled(RelatedSlugs(Actor, "categories", outer="page.pk"))
+    categories, categories_params = _compiled(RelatedKeys(Actor, "categories", outer="page.pk"))
+    # The data version, read in the same snapshot as the keys: what category_slugs() needs
+    # to know whether its map of the categories is still right.
+    version_meta = dataversion._model()._meta
+    version = (
+        f"(SELECT {quote(version_meta.get_field('value').column)} FROM {quote(version_meta.db_table)} "  # noqa: S608 (identifiers from model meta)
+        f"WHERE {quote(version_meta.pk.column)} = %s)"
+    )
     carried = [f"page.{c}" for c in _carried_columns()]
     l_pk = f"l{link_names.index('pk')}"
     # Built from the ORM's SQL and generated column names; values are bound parameters.
     selected = ", ".join(
-        [*carried, f"c.{quote('name')}", f"d.{quote('code')}", categories]
+        [*carried, f"c.{quote('name')}", f"d.{quote('code')}", categories, version]
         + [f"vias.{c}" for c in l_cols]
     )
     select = f"SELECT page.pk, page.metres, page.via, page.total, {selected} FROM page"  # noqa: S608
@@ -292,12 +300,13 @@ def _page_tail(vendor: str) -> tuple[str, list, list[str]]:
         "total",
         *(n for n in CARRIED if n != "pk"),
         *JOINED,
-        "category_slugs",
+        "category_ids",
+        "data_version",
         *(f"link__{n}" for n in link_names),
     ]
     if missing := set(FEATURE_VALUES) - set(names):
         raise AssertionError(f"the page's statement misses the features' {sorted(missing)}")
-    return sql, [*categories_params, *links_params], names
+    return sql, [*categories_params, dataversion.DATA, *links_params], names
 
 
 def page_statement(search, offset: int, limit: int) -> tuple[str, list, list[str]]:
@@ -342,6 +351,7 @@ def page_rows(search, offset: int, limit: int) -> tuple[list[dict], list[dict | 
             total = cursor.fetchone()[0]
     features, links = [], []
     for row in rows:
+        row["category_slugs"] = category_slugs(connection, row["data_version"], row["category_ids"])
         features.append(row)
         if row["via"] is None:
             links.append(None)

@@ -43,3 +43,26 @@ class RelatedSlugs(Expression):
         # SQLite's group_concat keeps the order of an ordered subquery.
         sql = f"(SELECT group_concat(s, ' ') FROM (SELECT {slug} AS s {rows} ORDER BY {ordering}))"  # noqa: S608 (identifiers from model meta)
         return sql, []
+
+
+class RelatedKeys(RelatedSlugs):
+    """The keys of a many-to-many relation of each row, unordered, as one text column
+    ("3 12 5"): read from the link table alone, where the slugs join the related table and
+    sort by its order for each row (a sixth of a proximity search's statement). The caller
+    maps and orders them (directory.ranking.category_slugs)."""
+
+    def as_sql(self, compiler, connection):
+        field = self.model._meta.get_field(self.relation)
+        through = field.remote_field.through._meta
+        quote = connection.ops.quote_name
+        outer = self.outer or (
+            f"{compiler.quote_name_unless_alias(compiler.query.get_initial_alias())}."
+            f"{quote(self.model._meta.pk.column)}"
+        )
+        key = f"CAST(t.{quote(field.m2m_reverse_name())} AS text)"
+        rows = (
+            f"FROM {quote(through.db_table)} t WHERE t.{quote(field.m2m_column_name())} = {outer}"
+        )
+        if connection.vendor == "postgresql":
+            return f"(SELECT string_agg({key}, ' ') {rows})", []  # noqa: S608 (identifiers from model meta)
+        return f"(SELECT group_concat({key}, ' ') {rows})", []  # noqa: S608 (identifiers from model meta)
