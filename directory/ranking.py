@@ -95,8 +95,8 @@ def _columns(queryset) -> list[str]:
 
 
 def ranking_ctes(search) -> tuple[str, list]:
-    """``WITH … ranked(pk, metres, via)``: every result of ``search`` (which has a point),
-    unordered. ``via`` is the DistributionLink an actor is reached through, else NULL.
+    """``WITH … ranked(pk, metres, via, …)``: every result of ``search`` (which has a
+    point), unordered: ``direct`` and ``reached`` (through a place in range). ``via`` is the DistributionLink an actor is reached through, else NULL.
     The parameters are bound to the search's centre and radius."""
     vendor = read_connection().vendor
     key = _shape(search, vendor)
@@ -226,13 +226,22 @@ def _compile_ranking(search) -> tuple[str, list]:
         reached, reached_params = f"FROM nearest n JOIN allowed a ON a.{quote('pk')} = n.pk", []
     if _columns(allowed) != [n for n in names if n != "distance"]:
         raise AssertionError("the ranking's two scans must select the same columns")
+    columns = ", ".join(carried)
+    # Materialised and counted apart from ``direct``: the page's total is then two counts,
+    # where a count over the union (a window) copied every ranked row before the LIMIT.
     parts.append(
         (
-            f"ranked(pk, metres, via, {', '.join(carried)})",
+            f"reached(pk, metres, via, {columns}) AS MATERIALIZED",
+            (f"SELECT n.pk, n.metres, n.via, {from_allowed} {reached}", reached_params),  # noqa: S608 (identifiers)
+        )
+    )
+    parts.append(
+        (
+            f"ranked(pk, metres, via, {columns})",
             (
-                f"SELECT pk, metres, CAST(NULL AS integer), {', '.join(carried)} FROM direct "  # noqa: S608 (identifiers)
-                f"UNION ALL SELECT n.pk, n.metres, n.via, {from_allowed} {reached}",
-                reached_params,
+                f"SELECT pk, metres, CAST(NULL AS integer), {columns} FROM direct "  # noqa: S608 (identifiers)
+                f"UNION ALL SELECT pk, metres, via, {columns} FROM reached",
+                [],
             ),
         )
     )
@@ -319,7 +328,8 @@ def page_statement(search, offset: int, limit: int) -> tuple[str, list, list[str
     tail, tail_params, names = _page_tail(read_connection().vendor)
     carried = ", ".join(_carried_columns())
     page = (
-        f"page(pk, metres, via, total, {carried}) AS (SELECT pk, metres, via, COUNT(*) OVER (), "  # noqa: S608 (identifiers)
+        f"page(pk, metres, via, total, {carried}) AS (SELECT pk, metres, via, "  # noqa: S608 (identifiers)
+        "(SELECT COUNT(*) FROM direct) + (SELECT COUNT(*) FROM reached), "
         f"{carried} FROM ranked ORDER BY {ORDER} LIMIT %s OFFSET %s)"
     )
     return f"{ctes}, {page}, {tail}", [*params, limit, offset, *tail_params], names
