@@ -22,9 +22,12 @@ class DirectoryConfig(AppConfig):
         post_migrate.connect(sync_roles, sender=self)
 
         from . import category_map
+        from .models import category_keys
 
-        # The search's map of category keys to slugs forgets edits made in this process.
+        # The search's map of category keys to slugs forgets edits made in this process;
+        # each actor's stored category keys follow its categories.
         category_map.connect()
+        category_keys.connect()
 
         from .cache import create_cache_tables
 

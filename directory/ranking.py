@@ -16,11 +16,12 @@ The statement is compiled with the centre and radius as slots (``near(BOUND)``) 
 per process for each set of filters (``_statement``): compiling it took longer than running
 it. Searches run where public reads go (the read replica when there is one).
 
-Two choices keep it close to the bare index query: the actors in the box are materialised
-with their geodesic distance (``box``), so that each distance is computed once, not once for
-the radius and again for the ranking; and the columns a page shows (CARRIED) are read in
-that same scan, so the page joins only the communes, the categories and the links instead
-of looking every row up again by primary key.
+What keeps it close to the bare index query: the actors in the box are materialised with
+their geodesic distance (``box``), so that each distance is computed once, not once for the
+radius and again for the ranking; the columns a page shows (CARRIED, the stored category
+keys among them) are read in that same scan, so the page joins only the communes and the
+links instead of looking every row up again; the reached-through producers are materialised
+apart (``reached``), so the total is two counts, not a window over every ranked row.
 """
 
 import datetime
@@ -38,7 +39,6 @@ from geodata.spatial import Slot, bind
 from . import dataversion, prepared
 from .category_map import category_slugs
 from .models import Actor, ActorKind, DistributionLink
-from .models.expressions import RelatedKeys
 from .models.querysets import BOUND, bound_origin, public_metres
 from .serializers import FEATURE_VALUES, LINK_VALUES
 
@@ -117,7 +117,7 @@ def ranking_ctes(search) -> tuple[str, list]:
 # What the ranking carries from the actor rows it scans to the page: the page's columns are
 # read in the ranking's own scan, not by a second lookup of each row by primary key. They
 # are the features' own columns (FEATURE_VALUES); the commune's are joined by the page.
-CARRIED = (*(n for n in FEATURE_VALUES if "__" not in n), "commune_id")
+CARRIED = (*(n for n in FEATURE_VALUES if "__" not in n), "commune_id", "category_keys")
 JOINED = ("commune__name", "commune__departement__code")
 
 
@@ -276,7 +276,6 @@ def _page_tail(vendor: str) -> tuple[str, list, list[str]]:
     link_names = _columns(links)
     l_cols = [f"l{i}" for i in range(len(link_names))]
     links_sql, links_params = _sql(links)
-    categories, categories_params = _compiled(RelatedKeys(Actor, "categories", outer="page.pk"))
     # The data version, read in the same snapshot as the keys: what category_slugs() needs
     # to know whether its map of the categories is still right.
     version_meta = dataversion._model()._meta
@@ -288,7 +287,7 @@ def _page_tail(vendor: str) -> tuple[str, list, list[str]]:
     l_pk = f"l{link_names.index('pk')}"
     # Built from the ORM's SQL and generated column names; values are bound parameters.
     selected = ", ".join(
-        [*carried, f"c.{quote('name')}", f"d.{quote('code')}", categories, version]
+        [*carried, f"c.{quote('name')}", f"d.{quote('code')}", version]
         + [f"vias.{c}" for c in l_cols]
     )
     select = f"SELECT page.pk, page.metres, page.via, page.total, {selected} FROM page"  # noqa: S608
@@ -309,13 +308,12 @@ def _page_tail(vendor: str) -> tuple[str, list, list[str]]:
         "total",
         *(n for n in CARRIED if n != "pk"),
         *JOINED,
-        "category_ids",
         "data_version",
         *(f"link__{n}" for n in link_names),
     ]
     if missing := set(FEATURE_VALUES) - set(names):
         raise AssertionError(f"the page's statement misses the features' {sorted(missing)}")
-    return sql, [*categories_params, dataversion.DATA, *links_params], names
+    return sql, [dataversion.DATA, *links_params], names
 
 
 def page_statement(search, offset: int, limit: int) -> tuple[str, list, list[str]]:
@@ -361,7 +359,9 @@ def page_rows(search, offset: int, limit: int) -> tuple[list[dict], list[dict | 
             total = cursor.fetchone()[0]
     features, links = [], []
     for row in rows:
-        row["category_slugs"] = category_slugs(connection, row["data_version"], row["category_ids"])
+        row["category_slugs"] = category_slugs(
+            connection, row["data_version"], row["category_keys"]
+        )
         features.append(row)
         if row["via"] is None:
             links.append(None)

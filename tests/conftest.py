@@ -101,3 +101,29 @@ def make_actor(db):
 
 def backend(connection) -> str:
     return "spatialite" if connection.vendor == "sqlite" else "postgis"
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that wrote to the database and passed: no actor's stored category
+    keys (Actor.category_keys, what a search's page shows) differ from its categories.
+    Whatever way a test wrote them (forms, moderation, imports, merges, the admin, demo
+    data), the keys must have followed."""
+    result = yield
+    uses_database = item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(
+        getattr(item, "fixturenames", ())
+    )
+    if uses_database:
+        from django.db import Error
+
+        from directory.models import Actor
+
+        try:
+            stale = list(Actor.objects.stale_category_keys().values_list("name", flat=True)[:5])
+        except Error:  # the test cut the database off on purpose (tests/directory/test_outage.py)
+            stale = []
+        assert not stale, f"stored category keys out of step with the categories: {stale}"
+    return result

@@ -26,6 +26,10 @@ class Actor(models.Model):
     # Name, products and description without accents or case: what text search matches
     # on, identically on SQLite and PostgreSQL (neither folds accents by itself).
     search_text = models.TextField(editable=False, default="")
+    # The keys of the actor's categories ("3 5 12"), kept by directory.models.category_keys
+    # after every change of them: a search's page reads them with the row instead of one
+    # lookup of the link table per result. Never written by save() (see there).
+    category_keys = models.TextField(editable=False, default="")
 
     # Where
     address = models.CharField(_("adresse"), max_length=255, blank=True)
@@ -150,7 +154,8 @@ class Actor(models.Model):
     # Every change, by whom and when; a version can be restored from the admin. The private
     # contact is in there too: GDPR deletions remove the history with the listing.
     history = HistoricalRecords(
-        m2m_fields=["categories"], excluded_fields=["search_text", "public_location"]
+        m2m_fields=["categories"],
+        excluded_fields=["search_text", "public_location", "category_keys"],
     )
 
     class Meta:
@@ -183,7 +188,12 @@ class Actor(models.Model):
             set_public_locations([self])
             derived.add("public_location")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, *derived}
+            kwargs["update_fields"] = {*update_fields, *derived} - {"category_keys"}
+        elif not self._state.adding and self.pk is not None and not kwargs.get("force_insert"):
+            # category_keys follows the categories in the database, written there when
+            # they change: this instance's copy may be older (loaded before the change).
+            # Deferred fields stay unwritten, as Django's own save() leaves them.
+            kwargs["update_fields"] = _SAVED_FIELDS - self.get_deferred_fields()
         super().save(*args, **kwargs)
 
     def build_search_text(self) -> str:
@@ -222,3 +232,11 @@ def unique_slug(name: str, exclude_pk=None) -> str:
     while (slug := f"{base}-{n}") in taken:
         n += 1
     return slug
+
+
+# What save() writes to an existing row: every field but category_keys.
+_SAVED_FIELDS = frozenset(
+    f.attname
+    for f in Actor._meta.concrete_fields
+    if not f.primary_key and f.name != "category_keys"
+)

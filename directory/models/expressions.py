@@ -46,10 +46,10 @@ class RelatedSlugs(Expression):
 
 
 class RelatedKeys(RelatedSlugs):
-    """The keys of a many-to-many relation of each row, unordered, as one text column
-    ("3 12 5"): read from the link table alone, where the slugs join the related table and
-    sort by its order for each row (a sixth of a proximity search's statement). The caller
-    maps and orders them (directory.ranking.category_slugs)."""
+    """The keys of a many-to-many relation of each row, in ascending order, as one text
+    column ("3 5 12"): read from the link table alone, where the slugs join the related
+    table and sort by its order. What Actor.category_keys stores; the search maps the keys
+    to slugs (directory.category_map)."""
 
     def as_sql(self, compiler, connection):
         field = self.model._meta.get_field(self.relation)
@@ -59,10 +59,12 @@ class RelatedKeys(RelatedSlugs):
             f"{compiler.quote_name_unless_alias(compiler.query.get_initial_alias())}."
             f"{quote(self.model._meta.pk.column)}"
         )
-        key = f"CAST(t.{quote(field.m2m_reverse_name())} AS text)"
+        other = f"t.{quote(field.m2m_reverse_name())}"
         rows = (
             f"FROM {quote(through.db_table)} t WHERE t.{quote(field.m2m_column_name())} = {outer}"
         )
         if connection.vendor == "postgresql":
-            return f"(SELECT string_agg({key}, ' ') {rows})", []  # noqa: S608 (identifiers from model meta)
-        return f"(SELECT group_concat({key}, ' ') {rows})", []  # noqa: S608 (identifiers from model meta)
+            return f"(SELECT string_agg(CAST({other} AS text), ' ' ORDER BY {other}) {rows})", []  # noqa: S608 (identifiers from model meta)
+        # SQLite's group_concat keeps the order of an ordered subquery.
+        sql = f"(SELECT group_concat(k, ' ') FROM (SELECT CAST({other} AS text) AS k {rows} ORDER BY {other}))"  # noqa: S608 (identifiers from model meta)
+        return sql, []

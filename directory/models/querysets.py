@@ -5,7 +5,7 @@ from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.db import models, transaction
 from django.db.models import ExpressionWrapper, F, Q, Value
-from django.db.models.functions import Greatest, Round
+from django.db.models.functions import Coalesce, Greatest, Round
 
 from geodata.distance import bbox_around, validate_coordinates, validate_radius_km
 from geodata.spatial import (
@@ -182,6 +182,21 @@ class ActorQuerySet(models.QuerySet):
             public_location__equals=F("expected")
         )
 
+    def refresh_category_keys(self) -> int:
+        """Store these actors' category keys (after their categories changed). Returns the
+        rows updated.
+
+        Bumps nothing: the change of categories that calls for it already did, if the public
+        sees the actor (directory.dataversion), and a registration nobody sees yet must not
+        (QuerySet.update(), not this class's, which bumps on every call)."""
+        return super().update(category_keys=_category_keys_sql(self.model))
+
+    def stale_category_keys(self):
+        """Actors whose stored category keys are not their categories' (none, ever)."""
+        return self.annotate(expected=_category_keys_sql(self.model)).exclude(
+            category_keys=F("expected")
+        )
+
     # Every bulk write also bumps the data version (directory.dataversion): signals do not
     # see them, and the map's tiles and the home page's figures are cached under it.
 
@@ -229,3 +244,9 @@ class ActorQuerySet(models.QuerySet):
 
     delete.alters_data = True
     delete.queryset_only = True
+
+
+def _category_keys_sql(model):
+    from .expressions import RelatedKeys
+
+    return Coalesce(RelatedKeys(model, "categories"), Value(""), output_field=models.TextField())

@@ -131,6 +131,8 @@ class Command(BaseCommand):
                 for slug in getattr(s, attr)
             ]
             relation.objects.bulk_create(through)
+        # Bulk link rows send no m2m signal: the stored category keys are refreshed here.
+        Actor.objects.filter(pk__in=[s.actor.pk for s in batch]).refresh_category_keys()
         MarketAuthorisation.objects.bulk_create(
             [
                 MarketAuthorisation(market_id=s.actor.pk, status=status, since=since)
