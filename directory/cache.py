@@ -26,6 +26,8 @@ def now_utc():
 # A counter's value in the database cache: "#" and the number, which SQL can add to (a
 # pickle is stored in base64, which never contains "#").
 COUNTER = "#"
+# What a counter stored as a number may hold: SQL's 64-bit integers.
+BIGINT = (-(2**63), 2**63 - 1)
 
 
 class DatabaseCache(DjangoDatabaseCache):
@@ -103,10 +105,18 @@ class DatabaseCache(DjangoDatabaseCache):
         sql = self._without_waiting_for_disk(
             connection,
             f"UPDATE {q(self._table)} SET {value} = %s || CAST(CAST(SUBSTR({value}, %s) AS bigint) + %s AS text) "  # noqa: S608 (quoted identifiers)
-            f"WHERE {q('cache_key')} = %s AND {q('expires')} > %s AND {value} LIKE %s RETURNING {value}",
+            f"WHERE {q('cache_key')} = %s AND {q('expires')} > %s AND {value} LIKE %s "
+            f"AND CAST(SUBSTR({value}, %s) AS bigint) BETWEEN %s AND %s RETURNING {value}",
         )
+        delta = int(delta)
+        # A sum that would leave SQL's 64-bit integers is not done here (PostgreSQL raises,
+        # SQLite turns it into a float): the locked path then stores it as a pickle.
+        low, high = BIGINT[0] - min(delta, 0), BIGINT[1] - max(delta, 0)
+        if low > high:
+            return None
+        params = [COUNTER, len(COUNTER) + 1, delta, key, now, COUNTER + "%"]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [COUNTER, len(COUNTER) + 1, int(delta), key, now, COUNTER + "%"])
+            cursor.execute(sql, [*params, len(COUNTER) + 1, low, high])
             row = cursor.fetchone()
         return None if row is None else int(row[0][len(COUNTER) :])
 
@@ -135,7 +145,11 @@ class DatabaseCache(DjangoDatabaseCache):
             if row is None or self._expired(connection, row[1]):
                 raise ValueError(f"Key '{key}' not found")
             value = self._decode(connection.ops.process_clob(row[0])) + delta
-            if isinstance(value, int) and not isinstance(value, bool):
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and BIGINT[0] <= value <= BIGINT[1]
+            ):
                 stored = f"{COUNTER}{value}"
             else:
                 stored = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode(

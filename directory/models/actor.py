@@ -188,13 +188,17 @@ class Actor(models.Model):
             set_public_locations([self])
             derived.add("public_location")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, *derived} - {"category_keys"}
-        elif not self._state.adding and self.pk is not None and not kwargs.get("force_insert"):
-            # category_keys follows the categories in the database, written there when
-            # they change: this instance's copy may be older (loaded before the change).
-            # Deferred fields stay unwritten, as Django's own save() leaves them.
-            kwargs["update_fields"] = _SAVED_FIELDS - self.get_deferred_fields()
+            kwargs["update_fields"] = {*update_fields, *derived}
         super().save(*args, **kwargs)
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        # category_keys follows the categories in the database, written there when they
+        # change (directory.models.category_keys): this instance's copy may be older (loaded
+        # before the change), so save() never writes it over an existing row. Everything
+        # else is Django's: a row gone meanwhile is inserted again (the admin's history
+        # restores a deleted listing so), with the keys its categories then refresh.
+        values = [value for value in values if value[0].attname != "category_keys"]
+        return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
 
     def build_search_text(self) -> str:
         """The normalised text that text search matches on."""
@@ -232,11 +236,3 @@ def unique_slug(name: str, exclude_pk=None) -> str:
     while (slug := f"{base}-{n}") in taken:
         n += 1
     return slug
-
-
-# What save() writes to an existing row: every field but category_keys.
-_SAVED_FIELDS = frozenset(
-    f.attname
-    for f in Actor._meta.concrete_fields
-    if not f.primary_key and f.name != "category_keys"
-)
