@@ -125,5 +125,9 @@ def pytest_runtest_call(item):
             stale = list(Actor.objects.stale_category_keys().values_list("name", flat=True)[:5])
         except Error:  # the test cut the database off on purpose (tests/directory/test_outage.py)
             stale = []
+        except RuntimeError as error:  # its own "db" fixture (tests/stack/): Django's is closed
+            if "Database access not allowed" not in str(error):
+                raise
+            stale = []
         assert not stale, f"stored category keys out of step with the categories: {stale}"
     return result
