@@ -114,3 +114,89 @@ def bbox_prefilter(queryset, field_name: str, bbox: tuple[float, float, float, f
         frame = Polygon.from_bbox(bbox)
         frame.srid = 4326
     return queryset.filter(**{f"{field_name}__bboverlaps": frame})
+
+
+# Boxes per statement in rows_in_boxes(): five parameters each, well under SQLite's limit.
+BOXES_PER_STATEMENT = 150
+
+
+def rows_in_boxes(model, field_name: str, boxes, using: str) -> dict[int, set]:
+    """{index of a box: primary keys of the rows whose geometry's bounding box overlaps
+    it}, for many boxes (min_lon, min_lat, max_lon, max_lat) at once: the boxes are a
+    VALUES list joined with the spatial index (PostGIS's GiST, SpatiaLite's R-tree), one
+    statement for up to BOXES_PER_STATEMENT of them, where a queryset per box compiled and
+    sent one query each (an import's duplicate candidates, 500 rows a batch)."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    found: dict[int, set] = {}
+    boxes = list(boxes)
+    for start in range(0, len(boxes), BOXES_PER_STATEMENT):
+        chunk = boxes[start : start + BOXES_PER_STATEMENT]
+        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+        params = [
+            number
+            for index, box in enumerate(chunk, start)
+            for number in (index, *(float(v) for v in box))
+        ]
+        if connection.vendor == "sqlite":
+            table = quote(rtree_table(model, field_name))
+            # SQLite names a VALUES list's columns column1…column5.
+            sql = (
+                f"SELECT v.column1, r.pkid FROM (VALUES {values}) v JOIN {table} r "  # noqa: S608 (identifiers from model meta, values bound)
+                "ON r.xmin <= v.column4 AND r.xmax >= v.column2 "
+                "AND r.ymin <= v.column5 AND r.ymax >= v.column3"
+            )
+        else:
+            column = quote(meta.get_field(field_name).column)
+            sql = (
+                f"SELECT v.i, t.{quote(meta.pk.column)} FROM (VALUES {values}) v(i, w, s, e, n) "  # noqa: S608 (identifiers from model meta, values bound)
+                f"JOIN {quote(meta.db_table)} t ON t.{column} && "
+                "ST_MakeEnvelope(v.w, v.s, v.e, v.n, 4326)"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for index, pk in cursor.fetchall():
+                found.setdefault(int(index), set()).add(pk)
+    return found
+
+
+def outlines_containing(model, points, using: str) -> dict[int, set]:
+    """{index of a (lon, lat) in ``points``: primary keys of the rows of ``model`` whose
+    ``outline`` intersects it (a point on a shared border is in both)}, through the spatial
+    index, one statement per BOXES_PER_STATEMENT points."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    column, table, pk = (
+        quote(meta.get_field("outline").column),
+        quote(meta.db_table),
+        quote(meta.pk.column),
+    )
+    found: dict[int, set] = {}
+    points = list(points)
+    for start in range(0, len(points), BOXES_PER_STATEMENT):
+        chunk = points[start : start + BOXES_PER_STATEMENT]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        params = [
+            n for index, (x, y) in enumerate(chunk, start) for n in (index, float(x), float(y))
+        ]
+        if connection.vendor == "sqlite":
+            rtree = quote(rtree_table(model, "outline"))
+            sql = (
+                f"SELECT v.column1, t.{pk} FROM (VALUES {values}) v "  # noqa: S608 (identifiers from model meta, values bound)
+                f"JOIN {rtree} r ON r.xmin <= v.column2 AND r.xmax >= v.column2 "
+                "AND r.ymin <= v.column3 AND r.ymax >= v.column3 "
+                f"JOIN {table} t ON t.{pk} = r.pkid "
+                f"AND ST_Intersects(t.{column}, MakePoint(v.column2, v.column3, 4326))"
+            )
+        else:
+            sql = (
+                f"SELECT v.i, t.{pk} FROM (VALUES {values}) v(i, x, y) JOIN {table} t "  # noqa: S608 (identifiers from model meta, values bound)
+                f"ON ST_Intersects(t.{column}, ST_SetSRID(ST_MakePoint(v.x, v.y), 4326))"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for index, row_pk in cursor.fetchall():
+                found.setdefault(int(index), set()).add(row_pk)
+    return found

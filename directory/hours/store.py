@@ -56,29 +56,39 @@ def write(actor, hours: Hours | None) -> None:
     """Replace the listing's seasons and weekly slots by ``hours`` (none: all removed)."""
     actor.opening_slots.all().delete()
     actor.seasons.all().delete()
-    if hours is None:
-        return
-    seasons = {}
-    for season in sorted({s for *_rest, s in hours.slots if s}):
-        sm, sd, em, ed = _bounds(season)
-        seasons[season] = Season.objects.create(
-            actor=actor,
-            name=season_name(season)[:60],
-            start_month=sm,
-            start_day=sd,
-            end_month=em,
-            end_day=ed,
-        )
-    OpeningSlot.objects.bulk_create(
-        OpeningSlot(
-            actor=actor,
-            weekday=DAYS.index(day),
-            opens=_time(opens),
-            closes=_time(closes),
-            season=seasons.get(season),
-        )
-        for day, opens, closes, season in hours.slots
-    )
+    write_new([(actor, hours)])
+
+
+def write_new(pairs) -> None:
+    """The hours of listings that have none yet, (actor, Hours or None) pairs: their seasons
+    (rare, one insert each) and every weekly slot in one insert."""
+    slots = []
+    for actor, hours in pairs:
+        if hours is None:
+            continue
+        seasons = {}
+        for season in sorted({s for *_rest, s in hours.slots if s}):
+            sm, sd, em, ed = _bounds(season)
+            seasons[season] = Season.objects.create(
+                actor=actor,
+                name=season_name(season)[:60],
+                start_month=sm,
+                start_day=sd,
+                end_month=em,
+                end_day=ed,
+            )
+        slots += [
+            OpeningSlot(
+                actor=actor,
+                weekday=DAYS.index(day),
+                opens=_time(opens),
+                closes=_time(closes),
+                season=seasons.get(season),
+            )
+            for day, opens, closes, season in hours.slots
+        ]
+    if slots:
+        OpeningSlot.objects.bulk_create(slots)
 
 
 def read(actor) -> dict | None:

@@ -6,12 +6,13 @@ file, and an interrupted analysis resumes at its last batch."""
 import time
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geodata.distance import geodesic_km
+from geodata.spatial import BOXES_PER_STATEMENT
 
 from ..hours import DAYS
 from ..models import (
@@ -30,9 +31,9 @@ from ..moderation.duplicates import (
     similar_names,
 )
 from . import readers
-from .clean import AUTO_KEY, Cleaned, References, Rejected, clean_row, dedupe_keys
+from .clean import AUTO_KEY, Cleaned, References, Rejected, clean_row, dedupe_keys, mapped
 from .listing import differences, snapshot
-from .places import PLACE_TO_CHECK, SCOPE_COUNT
+from .places import PLACE_TO_CHECK, SCOPE_COUNT, locate_batch
 
 BATCH = 500
 # 1 km in degrees of latitude is 1/111; of longitude, at most 1/70 in France.
@@ -73,6 +74,7 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
     source = run.source
     records: list[ImportRecord] = []
     cleaned: list[tuple[ImportRecord, Cleaned | None]] = []
+    locate_batch([mapped(row, run.mapping) for _line, row in batch], references)
     for line, row in batch:
         try:
             result = clean_row(row, run.mapping, references)
@@ -227,6 +229,7 @@ def _find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned
         values = {getattr(record, field) for record, _result in to_create} - {""}
         pairs = earlier.filter(**{f"{field}__in": values}).order_by("-line")
         earlier_by[field] = dict(pairs.values_list(field, "line")) if values else {}
+    nearby = _earlier_nearby(run, [record for record, _result in to_create])
     seen: list[ImportRecord] = []
     for (record, _result), duplicates in zip(to_create, found, strict=True):
         mine = _evidence(record)
@@ -258,7 +261,7 @@ def _find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned
             if _distinct(mine, theirs) is None:
                 _flag(record, _("la fiche « %(name)s »") % {"name": other.name})
                 break
-        twin = _twin_in_file(record, earlier, seen, earlier_by)
+        twin = _twin_in_file(record, nearby.get(id(record), []), seen, earlier_by)
         if twin is not None:
             line, reason, name_only = twin
             if not name_only:
@@ -445,8 +448,66 @@ def _listing_days(pks) -> dict[int, set[str]]:
 TWIN_FIELDS = ("phone", "email", "site")
 
 
-def _twin_in_file(record: ImportRecord, earlier, seen: list[ImportRecord], earlier_by: dict):
-    """(line, reason, name only) of an earlier row of the file this one repeats."""
+def _earlier_nearby(run: ImportRun, records: list[ImportRecord]) -> dict[int, list[ImportRecord]]:
+    """{id(record): the rows to create of earlier batches within NEAR_LAT and NEAR_LON of
+    it, in file order}: one statement for the batch (its records' boxes as a VALUES list
+    joined with the run's rows through the (run, latitude) index), then one for their
+    rows, where each record sent its own query."""
+    placed = [r for r in records if r.latitude is not None and r.longitude is not None]
+    if not placed:
+        return {}
+    connection = connections[router.db_for_read(ImportRecord)]
+    meta, quote = ImportRecord._meta, connection.ops.quote_name
+    column = {
+        n: quote(meta.get_field(n).column) for n in ("run", "action", "latitude", "longitude")
+    }
+    pk = quote(meta.pk.column)
+    box_columns = ("column1", "column2", "column3", "column4", "column5")
+    if connection.vendor != "sqlite":
+        box_columns = ("i", "s", "n", "w", "e")
+    i, south, north, west, east = (f"v.{c}" for c in box_columns)
+    alias = "" if connection.vendor == "sqlite" else "(i, s, n, w, e)"
+    found: dict[int, set[int]] = {}
+    for start in range(0, len(placed), BOXES_PER_STATEMENT):
+        chunk = placed[start : start + BOXES_PER_STATEMENT]
+        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+        params = [
+            n
+            for index, r in enumerate(chunk, start)
+            for n in (
+                index,
+                r.latitude - NEAR_LAT,
+                r.latitude + NEAR_LAT,
+                r.longitude - NEAR_LON,
+                r.longitude + NEAR_LON,
+            )
+        ]
+        sql = (
+            f"SELECT {i}, r.{pk} FROM (VALUES {values}) v{alias} "  # noqa: S608 (identifiers from model meta, values bound)
+            f"JOIN {quote(meta.db_table)} r ON r.{column['run']} = %s AND r.{column['action']} = %s "
+            f"AND r.{column['latitude']} BETWEEN {south} AND {north} "
+            f"AND r.{column['longitude']} BETWEEN {west} AND {east}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, run.pk, str(RecordAction.CREATE)])
+            for index, row_pk in cursor.fetchall():
+                found.setdefault(int(index), set()).add(row_pk)
+    pks = set().union(*found.values()) if found else set()
+    rows = {
+        row.pk: row
+        for row in ImportRecord.objects.filter(pk__in=pks).only(
+            "line", "name", "latitude", "longitude", "key", "phone", "data"
+        )
+    }
+    return {
+        id(placed[index]): sorted((rows[pk] for pk in found_pks), key=lambda r: (r.line, r.pk))
+        for index, found_pks in found.items()
+    }
+
+
+def _twin_in_file(record: ImportRecord, earlier: list, seen: list[ImportRecord], earlier_by: dict):
+    """(line, reason, name only) of an earlier row of the file this one repeats; ``earlier``:
+    the rows of earlier batches near it (_earlier_nearby)."""
     for field, reason in zip(
         TWIN_FIELDS,
         (_("même numéro de téléphone"), _("même e-mail"), _("même site web")),
@@ -463,10 +524,7 @@ def _twin_in_file(record: ImportRecord, earlier, seen: list[ImportRecord], earli
             return line, reason, False
     mine = _evidence(record)
     near = [other for other in seen if abs(other.latitude - record.latitude) <= NEAR_LAT]
-    near += earlier.filter(
-        latitude__range=(record.latitude - NEAR_LAT, record.latitude + NEAR_LAT),
-        longitude__range=(record.longitude - NEAR_LON, record.longitude + NEAR_LON),
-    ).only("line", "name", "latitude", "longitude", "key", "phone", "data")
+    near += earlier
     for other in near:
         if (
             similar_names(record.name, other.name)

@@ -69,6 +69,9 @@ class References:
         self.communes: dict[tuple, object] = {}  # geodata.names resolutions
         self.bordering = bordering_departements()
         self.loaded: dict[str, object] = {}  # INSEE code -> loaded Commune (places._loaded)
+        # (lon, lat) -> (commune pk, département code) or None: the communes of a batch's
+        # coordinates, found together before its rows are cleaned (places.locate_batch).
+        self.located: dict[tuple[float, float], tuple | None] = {}
 
     @staticmethod
     def _index(model, words: dict[str, list[str]]) -> dict[str, str]:
@@ -126,13 +129,18 @@ class References:
         return categories, labels, unknown
 
 
-def clean_row(row: dict, mapping: dict, references: References, forced_commune="") -> Cleaned:
-    """``forced_commune``: the INSEE code staff chose for a row whose commune was in doubt."""
-    columns = mapping.get("columns", {})
+def mapped(row: dict, mapping: dict) -> dict[str, str]:
+    """The row's cells by the field they are mapped to."""
     values: dict[str, str] = {}
-    for header, target in columns.items():
+    for header, target in mapping.get("columns", {}).items():
         if target and header in row:
             values[target] = row[header]
+    return values
+
+
+def clean_row(row: dict, mapping: dict, references: References, forced_commune="") -> Cleaned:
+    """``forced_commune``: the INSEE code staff chose for a row whose commune was in doubt."""
+    values = mapped(row, mapping)
     notes: list[str] = []
 
     # Partners' files are text: markup is stripped like registration does (directory.plaintext).

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from geodata import names, scope
 from geodata.coordinates import How, parse_number, position, split_pair
-from geodata.geocoding import geocode
+from geodata.geocoding import geocode, locates_addresses
 from geodata.models import Commune
 from geodata.scope import Scope
 
@@ -77,8 +77,7 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
                 _("latitude et longitude inversées dans le fichier : remises dans l'ordre")
             )
         point = Point(found.longitude, found.latitude, srid=4326)
-        # pk and département only: the outline is the heavy column (a query per row).
-        located = Commune.objects.containing(point).values_list("pk", "departement__code").first()
+        located = _commune_at(found, references)
         departement = located[1] if located else scope.departement_at(point)
         if departement is None:
             raise Rejected(
@@ -116,7 +115,8 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
         )
         if part
     )
-    result = geocode(address) if data.get("address") else None
+    # Commune-level answers are not used below: the gazetteer alone is not asked.
+    result = geocode(address) if data.get("address") and locates_addresses() else None
     coded = _commune_of(result) if result is not None and not result.approximate else ""
     if coded and _agrees(coded, resolution):
         data.update(lon=round(result.longitude, 7), lat=round(result.latitude, 7))
@@ -157,6 +157,41 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
     )
     if resolution.how not in ("insee", "postal_name"):
         notes.append(_("commune reconnue par %(how)s") % {"how": names.HOW.get(resolution.how, "")})
+
+
+def _commune_at(found, references):
+    """(pk, département code) of the commune at a row's position, or None."""
+    key = (found.longitude, found.latitude)
+    located = getattr(references, "located", None)
+    if located is not None and key in located:
+        return located[key]
+    # pk and département only: the outline is the heavy column.
+    point = Point(found.longitude, found.latitude, srid=4326)
+    return Commune.objects.containing(point).values_list("pk", "departement__code").first()
+
+
+def locate_batch(rows_values, references) -> None:
+    """Finds the communes of a batch's coordinates together (two statements, where each
+    row asked for its own) and keeps them in ``references.located`` for place()."""
+    points = []
+    for values in rows_values:
+        try:
+            found = _coordinates(values, [])
+        except Rejected:
+            continue
+        if found is not None and (found.longitude, found.latitude) not in references.located:
+            points.append((found.longitude, found.latitude))
+    points = list(dict.fromkeys(points))
+    communes = Commune.objects.first_containing(points, "departement__code")
+    for index, point in enumerate(points):
+        references.located[point] = communes.get(index)
+    if len(references.located) > LOCATED_KEPT:  # a run's memory stays bounded
+        for point in list(references.located)[: len(references.located) - LOCATED_KEPT]:
+            del references.located[point]
+
+
+# Positions whose commune a run keeps (a few batches' worth).
+LOCATED_KEPT = 5000
 
 
 def _coordinates(values: dict, notes: list):

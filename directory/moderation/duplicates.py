@@ -20,7 +20,10 @@ from urllib.parse import urlsplit
 from django.db.models import F, Q, Value
 from django.db.models.functions import Lower, Replace, Right
 from django.utils.translation import gettext_lazy as _
+from geopy.distance import geodesic
 
+from geodata.distance import bbox_around
+from geodata.spatial import rows_in_boxes
 from geodata.text import normalize
 
 from ..models import Actor, ModerationStatus
@@ -106,15 +109,8 @@ def find_duplicates_many(actors: list[Actor], exclude=None) -> list[list[Duplica
         if other.pk != actors[index].pk:
             found[index].setdefault(other.pk, Duplicate(other, [])).reasons.append(str(reason))
 
-    for index, actor in enumerate(actors):
-        if actor.location is not None and actor.name:
-            # Staff only: the private positions of both (a home-based producer's house).
-            # Phone and source key too: an import weighs them against a similar name.
-            for other in others.near(actor.location, NAME_RADIUS_KM, private=True).only(
-                "pk", "name", "slug", "status", "kind", "phone", "source", "source_key"
-            ):
-                if similar_names(actor.name, other.name):
-                    add(index, other, _("nom proche à moins d'1 km"))
+    for index, other in _near_by_name(actors, others):
+        add(index, other, _("nom proche à moins d'1 km"))
 
     # Phones: compare digits only ("02 38 …", "+33 2 38 …" and "0238…" are the same
     # number), so both sides lose their separators and are matched on their last nine digits.
@@ -163,6 +159,46 @@ def find_duplicates_many(actors: list[Actor], exclude=None) -> list[list[Duplica
                 if own & theirs:
                     add(index, other, _("même site web"))
     return [list(duplicates.values()) for duplicates in found]
+
+
+def _near_by_name(actors: list[Actor], others):
+    """(index in ``actors``, other listing) pairs of a similar name within NAME_RADIUS_KM,
+    nearest first for each. Staff only: the private positions of both (a home-based
+    producer's house). Phone and source key are loaded too: an import weighs them against a
+    similar name.
+
+    The candidates come from one spatial-index statement for the whole batch (each
+    listing's box in metres, geodata.spatial.rows_in_boxes) and one query for their rows;
+    the exact distance on the ellipsoid is then computed here, for those few pairs."""
+    placed = [(i, a) for i, a in enumerate(actors) if a.location is not None and a.name]
+    if not placed:
+        return []
+    boxes = [bbox_around(a.location.y, a.location.x, NAME_RADIUS_KM) for _i, a in placed]
+    in_box = rows_in_boxes(Actor, "location", boxes, others.db)
+    pks = set().union(*in_box.values()) if in_box else set()
+    rows = (
+        {
+            other.pk: other
+            for other in others.filter(pk__in=pks).only(
+                "pk", "name", "slug", "status", "kind", "phone", "source", "source_key", "location"
+            )
+        }
+        if pks
+        else {}
+    )
+    pairs = []
+    for box_index, (index, actor) in enumerate(placed):
+        here = (actor.location.y, actor.location.x)
+        near = []
+        for pk in in_box.get(box_index, ()):
+            other = rows.get(pk)
+            if other is None or other.location is None:
+                continue
+            metres = geodesic(here, (other.location.y, other.location.x)).m
+            if metres <= NAME_RADIUS_KM * 1000 and similar_names(actor.name, other.name):
+                near.append((metres, other.pk, other))
+        pairs += [(index, other) for _m, _pk, other in sorted(near, key=lambda n: n[:2])]
+    return pairs
 
 
 def public_lookalikes(actor: Actor, limit: int = 5) -> list[Duplicate]:

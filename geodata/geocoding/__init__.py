@@ -19,6 +19,7 @@ __all__ = [
     "GeocodingError",
     "get_geocoder",
     "geocode",
+    "locates_addresses",
     "precise_geocode",
 ]
 
@@ -42,6 +43,13 @@ def get_geocoder() -> Geocoder:
 
 
 CACHE_SECONDS = 24 * 3600
+
+
+def locates_addresses() -> bool:
+    """Whether the configured service can place an address more precisely than its commune.
+    The gazetteer alone (GEOCODER=offline) answers with the commune's town hall, which the
+    caller already knows from the postal code and name: an import then asks it nothing."""
+    return settings.TOUTPRES_GEOCODER["BACKEND"] != "offline"
 
 
 def geocode(query: str) -> GeocodeResult | None:

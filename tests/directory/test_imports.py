@@ -267,21 +267,22 @@ def test_an_interrupted_import_resumes_without_duplicates(tmp_path, source, moul
     runs.confirm(run)
     monkeypatch.setattr(apply, "BATCH", 1)
     calls = {"n": 0}
-    real = apply.assign_related
+    real = apply.create_listings
 
-    def crash_on_third(actor, later):
+    def crash_on_third(actors, laters, user=None):
+        # The listings are inserted, their categories and hours not yet: a crash between.
         calls["n"] += 1
+        real(actors, laters if calls["n"] != 3 else [[] for _ in laters], user)
         if calls["n"] == 3:
             raise RuntimeError("coupure")
-        real(actor, later)
 
-    monkeypatch.setattr(apply, "assign_related", crash_on_third)
+    monkeypatch.setattr(apply, "create_listings", crash_on_third)
     with pytest.raises(RuntimeError):
         runs.step(run)
     # Two batches committed, the third rolled back whole.
     assert Actor.objects.filter(import_source=source).count() == 2
     assert run.records.filter(applied=True).count() == 2
-    monkeypatch.setattr(apply, "assign_related", real)
+    monkeypatch.setattr(apply, "create_listings", real)
     run.refresh_from_db()
     assert run.status == RunStatus.IMPORTING and run.locked_until is None
     assert runs.step(run)
