@@ -6,13 +6,9 @@ file, and an interrupted analysis resumes at its last batch."""
 import time
 from pathlib import Path
 
-from django.db import connections, router, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
-from geodata.distance import geodesic_km
-from geodata.spatial import BOXES_PER_STATEMENT
 
 from ..hours import DAYS
 from ..models import (
@@ -20,24 +16,15 @@ from ..models import (
     ImportRecord,
     ImportRun,
     ModerationStatus,
-    OpeningSlot,
     RecordAction,
     RunStatus,
 )
-from ..moderation.duplicates import (
-    NAME_RADIUS_KM,
-    find_duplicates_many,
-    phone_digits,
-    similar_names,
-)
 from . import readers
-from .clean import AUTO_KEY, Cleaned, References, Rejected, clean_row, dedupe_keys, mapped
-from .listing import differences, snapshot
+from .clean import AUTO_KEY, Cleaned, References, Rejected, clean_row, mapped
 from .places import PLACE_TO_CHECK, SCOPE_COUNT, locate_batch
+from .twins import DUPLICATES_TO_CHECK, compare, evidence, find_duplicates, skip
 
 BATCH = 500
-# 1 km in degrees of latitude is 1/111; of longitude, at most 1/70 in France.
-NEAR_LAT, NEAR_LON = 0.0095, 0.0145
 
 
 def table_for(run: ImportRun) -> readers.Table:
@@ -118,7 +105,7 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
             continue
         notes = list(result.notes)
         if record.key in earlier_keys:
-            _skip(
+            skip(
                 record,
                 _("même identifiant que la ligne %(line)s") % {"line": earlier_keys[record.key]},
             )
@@ -126,13 +113,13 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
         earlier_keys[record.key] = record.line
         actor = existing.get(record.key)
         if actor is not None:
-            _compare(record, actor, notes)
+            compare(record, actor, notes)
             continue
         record.action = RecordAction.CREATE
         record.reason = "; ".join(notes)
         to_create.append((record, result))
 
-    _find_duplicates(run, to_create)
+    find_duplicates(run, to_create)
     ImportRecord.objects.bulk_create(records, batch_size=BATCH)
     run.position += len(batch)
     for record in records:
@@ -170,156 +157,6 @@ def hours_outcome(data: dict) -> str:
     return HOURS_KEPT if data.get("hours_text") else ""
 
 
-def _compare(record: ImportRecord, actor: Actor, notes: list[str]) -> None:
-    record.actor = actor
-    if actor.merged_into_id:
-        _skip(record, _("fiche fusionnée dans « %(name)s »") % {"name": actor.merged_into.name})
-        return
-    if actor.owner_id:
-        _skip(record, _("fiche tenue par son producteur : ses informations priment"))
-        return
-    changed = differences(actor, record.data)
-    if not changed:
-        record.action = RecordAction.UNCHANGED
-        record.reason = "; ".join(notes)
-        return
-    record.action = RecordAction.UPDATE
-    record.data["changes"] = changed
-    record.before = snapshot(actor, changed)
-    if "source_dropped_at" in changed:
-        notes.insert(0, _("de retour dans la liste du partenaire"))
-    notes.insert(0, _("modifié : %(fields)s") % {"fields": ", ".join(changed)})
-    record.reason = "; ".join(notes)
-
-
-def _skip(record: ImportRecord, reason: str) -> None:
-    record.action = RecordAction.SKIP
-    record.reason = reason
-
-
-def _find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned]]) -> None:
-    """Rows to create that look like an existing listing, or like an earlier row of the
-    file, are skipped: the same rules as the moderation desk's duplicate check."""
-    if not to_create:
-        return
-    candidates = []
-    for record, result in to_create:
-        data = result.data
-        actor = Actor(
-            name=data["name"],
-            phone=data.get("phone", ""),
-            contact_phone=data.get("contact_phone", ""),
-            email=data.get("email", ""),
-            contact_email=data.get("contact_email", ""),
-            website=data.get("website", ""),
-            shop_url=data.get("shop_url", ""),
-            location=result.point,
-        )
-        candidates.append(actor)
-        keys = dedupe_keys(data)
-        record.phone, record.email, record.site = keys["phone"], keys["email"], keys["site"]
-        record.latitude, record.longitude = data["lat"], data["lon"]
-    found = find_duplicates_many(candidates, exclude=Q(status__in=[ModerationStatus.REJECTED]))
-    days_of = _listing_days([d.actor.pk for duplicates in found for d in duplicates])
-    earlier = ImportRecord.objects.filter(run=run, action=RecordAction.CREATE)
-    # Earlier rows with the batch's phones, e-mails and sites: three queries per batch, not
-    # per row ({field: {value: first line}}).
-    earlier_by = {}
-    for field in TWIN_FIELDS:
-        values = {getattr(record, field) for record, _result in to_create} - {""}
-        pairs = earlier.filter(**{f"{field}__in": values}).order_by("-line")
-        earlier_by[field] = dict(pairs.values_list(field, "line")) if values else {}
-    nearby = _earlier_nearby(run, [record for record, _result in to_create])
-    seen: list[ImportRecord] = []
-    for (record, _result), duplicates in zip(to_create, found, strict=True):
-        mine = _evidence(record)
-        renamed = _same_listing_under_a_new_key(run, record, duplicates)
-        if renamed is not None:
-            _rekeyed(record, renamed)
-            continue
-        # A similar name within 1 km alone is no proof: a distinct source key, phone
-        # number or market day says these are two (the branches of a bakery chain, the
-        # same market on two days); otherwise the row comes in, flagged for staff to check.
-        strong = [d for d in duplicates if d.reasons != [NAME_REASON]]
-        if strong:
-            first = strong[0]
-            _skip(
-                record,
-                _("doublon probable de « %(name)s » (%(reasons)s)")
-                % {"name": first.actor.name, "reasons": ", ".join(first.reasons)},
-            )
-            record.actor = first.actor
-            record.data["duplicate_skip"] = True  # staff may import it anyway
-            continue
-        for duplicate in duplicates:
-            other = duplicate.actor
-            theirs = {
-                "key": other.source_key if other.source == run.source.code else "",
-                "phone": phone_digits(other.phone),
-                "days": days_of.get(other.pk, set()),
-            }
-            if _distinct(mine, theirs) is None:
-                _flag(record, _("la fiche « %(name)s »") % {"name": other.name})
-                break
-        twin = _twin_in_file(record, nearby.get(id(record), []), seen, earlier_by)
-        if twin is not None:
-            line, reason, name_only = twin
-            if not name_only:
-                _skip(
-                    record,
-                    _("doublon de la ligne %(line)s (%(reason)s)")
-                    % {"line": line, "reason": reason},
-                )
-                record.data["duplicate_skip"] = True
-                continue
-            _flag(record, _("la ligne %(line)s") % {"line": line})
-        seen.append(record)
-
-
-NAME_REASON = str(_("nom proche à moins d'1 km"))
-# Counted apart from the actions (run.counts): rows imported although a listing or an
-# earlier row with a similar name lies within 1 km, for staff to check.
-DUPLICATES_TO_CHECK = "duplicates:check"
-
-
-def _same_listing_under_a_new_key(run: ImportRun, record: ImportRecord, duplicates):
-    """In a file without identifiers, an edited name or postal code makes a new key: the
-    listing of this source that looks like the row (similar name within 1 km, or the same
-    phone…) under another made-up key is that row's listing, not a duplicate of it."""
-    if not record.key.startswith(AUTO_KEY):
-        return None
-    for duplicate in duplicates:
-        actor = duplicate.actor
-        if (
-            actor.source == run.source.code
-            and actor.source_key.startswith(AUTO_KEY)
-            and actor.source_key != record.key
-        ):
-            return actor
-    return None
-
-
-def _rekeyed(record: ImportRecord, actor: Actor) -> None:
-    actor = Actor.objects.prefetch_related("categories", "labels").get(pk=actor.pk)
-    record.actor = actor
-    if actor.owner_id or actor.merged_into_id:
-        _compare(record, actor, [])
-        return
-    changed = [*differences(actor, record.data), "source_key"]
-    record.action = RecordAction.UPDATE
-    record.data["changes"] = changed
-    record.data["source_key"] = record.key
-    record.before = snapshot(actor, changed)
-    note = _("la même fiche, nom ou lieu modifié dans le fichier")
-    fields = ", ".join(f for f in changed if f != "source_key")
-    record.reason = "; ".join(
-        filter(
-            None,
-            [_("modifié : %(fields)s") % {"fields": fields} if fields else "", note, record.reason],
-        )
-    )
-
-
 def _key_market_days(run: ImportRun, cleaned) -> None:
     """In a file without identifiers, a row's key is its name and place: the same market on
     two days would have one key, and the second be skipped as the first. A row whose key an
@@ -328,7 +165,7 @@ def _key_market_days(run: ImportRun, cleaned) -> None:
     for record, result in cleaned:
         if result is None or not record.key.startswith(AUTO_KEY):
             continue
-        days = _evidence(record)["days"]
+        days = evidence(record)["days"]
         if record.key not in days_by_key:
             earlier = (
                 ImportRecord.objects.filter(run=run, key=record.key)
@@ -398,142 +235,16 @@ def place_at(run: ImportRun, record: ImportRecord, code: str) -> None:
                 .first()
             )
             if twin is not None:
-                _skip(record, _("même identifiant que la ligne %(line)s") % {"line": twin})
+                skip(record, _("même identifiant que la ligne %(line)s") % {"line": twin})
             elif actor is not None:
-                _compare(record, actor, list(result.notes))
+                compare(record, actor, list(result.notes))
             else:
                 record.action = RecordAction.CREATE
                 record.reason = "; ".join(result.notes)
-                _find_duplicates(run, [(record, result)])
+                find_duplicates(run, [(record, result)])
         record.save()
         _count(run, record, 1)
         run.save(update_fields=["counts"])
-
-
-def _flag(record: ImportRecord, other: str) -> None:
-    note = _("à vérifier : nom proche de %(other)s, à moins d'1 km") % {"other": other}
-    record.reason = "; ".join(filter(None, [note, record.reason]))
-    record.data["check_duplicate"] = True
-
-
-def _evidence(record: ImportRecord) -> dict:
-    hours = (record.data or {}).get("hours") or {}
-    return {
-        "key": "" if record.key.startswith(AUTO_KEY) else record.key,
-        "phone": record.phone,
-        "days": {slot[0] for slot in hours.get("slots", [])},
-    }
-
-
-def _distinct(a: dict, b: dict) -> str | None:
-    """Why two listings with similar names near each other are still two, or None."""
-    if a["key"] and b["key"] and not b["key"].startswith(AUTO_KEY) and a["key"] != b["key"]:
-        return "keys"
-    if a["phone"] and b["phone"] and a["phone"][-9:] != b["phone"][-9:]:
-        return "phones"
-    if a["days"] and b["days"] and not a["days"] & b["days"]:
-        return "days"
-    return None
-
-
-def _listing_days(pks) -> dict[int, set[str]]:
-    """The days each of these listings opens (any season)."""
-    out: dict[int, set[str]] = {}
-    rows = OpeningSlot.objects.filter(actor_id__in=set(pks)).values_list("actor_id", "weekday")
-    for pk, weekday in rows:
-        out.setdefault(pk, set()).add(DAYS[weekday])
-    return out
-
-
-TWIN_FIELDS = ("phone", "email", "site")
-
-
-def _earlier_nearby(run: ImportRun, records: list[ImportRecord]) -> dict[int, list[ImportRecord]]:
-    """{id(record): the rows to create of earlier batches within NEAR_LAT and NEAR_LON of
-    it, in file order}: one statement for the batch (its records' boxes as a VALUES list
-    joined with the run's rows through the (run, latitude) index), then one for their
-    rows, where each record sent its own query."""
-    placed = [r for r in records if r.latitude is not None and r.longitude is not None]
-    if not placed:
-        return {}
-    connection = connections[router.db_for_read(ImportRecord)]
-    meta, quote = ImportRecord._meta, connection.ops.quote_name
-    column = {
-        n: quote(meta.get_field(n).column) for n in ("run", "action", "latitude", "longitude")
-    }
-    pk = quote(meta.pk.column)
-    box_columns = ("column1", "column2", "column3", "column4", "column5")
-    if connection.vendor != "sqlite":
-        box_columns = ("i", "s", "n", "w", "e")
-    i, south, north, west, east = (f"v.{c}" for c in box_columns)
-    alias = "" if connection.vendor == "sqlite" else "(i, s, n, w, e)"
-    found: dict[int, set[int]] = {}
-    for start in range(0, len(placed), BOXES_PER_STATEMENT):
-        chunk = placed[start : start + BOXES_PER_STATEMENT]
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
-        params = [
-            n
-            for index, r in enumerate(chunk, start)
-            for n in (
-                index,
-                r.latitude - NEAR_LAT,
-                r.latitude + NEAR_LAT,
-                r.longitude - NEAR_LON,
-                r.longitude + NEAR_LON,
-            )
-        ]
-        sql = (
-            f"SELECT {i}, r.{pk} FROM (VALUES {values}) v{alias} "  # noqa: S608 (identifiers from model meta, values bound)
-            f"JOIN {quote(meta.db_table)} r ON r.{column['run']} = %s AND r.{column['action']} = %s "
-            f"AND r.{column['latitude']} BETWEEN {south} AND {north} "
-            f"AND r.{column['longitude']} BETWEEN {west} AND {east}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, run.pk, str(RecordAction.CREATE)])
-            for index, row_pk in cursor.fetchall():
-                found.setdefault(int(index), set()).add(row_pk)
-    pks = set().union(*found.values()) if found else set()
-    rows = {
-        row.pk: row
-        for row in ImportRecord.objects.filter(pk__in=pks).only(
-            "line", "name", "latitude", "longitude", "key", "phone", "data"
-        )
-    }
-    return {
-        id(placed[index]): sorted((rows[pk] for pk in found_pks), key=lambda r: (r.line, r.pk))
-        for index, found_pks in found.items()
-    }
-
-
-def _twin_in_file(record: ImportRecord, earlier: list, seen: list[ImportRecord], earlier_by: dict):
-    """(line, reason, name only) of an earlier row of the file this one repeats; ``earlier``:
-    the rows of earlier batches near it (_earlier_nearby)."""
-    for field, reason in zip(
-        TWIN_FIELDS,
-        (_("même numéro de téléphone"), _("même e-mail"), _("même site web")),
-        strict=True,
-    ):
-        value = getattr(record, field)
-        if not value:
-            continue
-        for other in seen:
-            if getattr(other, field) == value:
-                return other.line, reason, False
-        line = earlier_by[field].get(value)
-        if line:
-            return line, reason, False
-    mine = _evidence(record)
-    near = [other for other in seen if abs(other.latitude - record.latitude) <= NEAR_LAT]
-    near += earlier
-    for other in near:
-        if (
-            similar_names(record.name, other.name)
-            and geodesic_km((other.latitude, other.longitude), (record.latitude, record.longitude))
-            <= NAME_RADIUS_KM
-            and _distinct(mine, _evidence(other)) is None
-        ):
-            return other.line, NAME_REASON, True
-    return None
 
 
 def _finish(run: ImportRun) -> None:
