@@ -232,6 +232,12 @@ def _earlier_nearby(run: ImportRun, records: list[ImportRecord]) -> dict[int, li
     if connection.vendor != "sqlite":
         box_columns = ("i", "s", "n", "w", "e")
     i, south, north, west, east = (f"v.{c}" for c in box_columns)
+    if connection.vendor != "sqlite":
+        # psycopg2 sends Python floats as untyped literals, which make VALUES columns
+        # numeric: compared with a float column, the (run, latitude) index went unused.
+        south, north, west, east = (
+            f"CAST({c} AS double precision)" for c in (south, north, west, east)
+        )
     alias = "" if connection.vendor == "sqlite" else "(i, s, n, w, e)"
     found: dict[int, set[int]] = {}
     for start in range(0, len(placed), BOXES_PER_STATEMENT):
@@ -248,12 +254,20 @@ def _earlier_nearby(run: ImportRun, records: list[ImportRecord]) -> dict[int, li
                 r.longitude + NEAR_LON,
             )
         ]
-        sql = (
-            f"SELECT {i}, r.{pk} FROM (VALUES {values}) v{alias} "  # noqa: S608 (identifiers from model meta, values bound)
-            f"JOIN {quote(meta.db_table)} r ON r.{column['run']} = %s AND r.{column['action']} = %s "
+        near = (
+            f"r.{column['run']} = %s AND r.{column['action']} = %s "
             f"AND r.{column['latitude']} BETWEEN {south} AND {north} "
             f"AND r.{column['longitude']} BETWEEN {west} AND {east}"
         )
+        if connection.vendor == "sqlite":
+            sql = f"SELECT {i}, r.{pk} FROM (VALUES {values}) v JOIN {quote(meta.db_table)} r ON {near}"  # noqa: S608 (identifiers from model meta, values bound)
+        else:
+            # LATERAL: each box looks its rows up by the index. The run's rows are new, not
+            # yet analysed: PostgreSQL, expecting one, scanned them all for every box.
+            sql = (
+                f"SELECT {i}, r.{pk} FROM (VALUES {values}) v{alias} CROSS JOIN LATERAL "  # noqa: S608 (identifiers from model meta, values bound)
+                f"(SELECT r.{pk} FROM {quote(meta.db_table)} r WHERE {near}) r"
+            )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, run.pk, str(RecordAction.CREATE)])
             for index, row_pk in cursor.fetchall():
