@@ -153,7 +153,14 @@ def _save_records(records: list[ImportRecord], names: list[str]) -> None:
         for r in records
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "postgresql":
+            # psycopg2's executemany is a round trip a record; execute_batch sends them
+            # a page at a time.
+            from psycopg2.extras import execute_batch
+
+            execute_batch(cursor.cursor, sql, params, page_size=BATCH)
+        else:
+            cursor.executemany(sql, params)
 
 
 def _event(actor, action, user, source, changes=None) -> ModerationEvent:

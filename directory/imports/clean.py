@@ -138,6 +138,16 @@ def mapped(row: dict, mapping: dict) -> dict[str, str]:
     return values
 
 
+def postal_code(text: str) -> str | None:
+    """A cell's postal code, five digits ("" when empty), None when it is not one."""
+    code = re.sub(r"\s", "", text)
+    if code and len(code) == 4 and code.isdigit():
+        code = "0" + code  # spreadsheets drop the leading zero of 01000…09999
+    if code and not POSTAL_CODE.match(code):
+        return None
+    return code
+
+
 def clean_row(row: dict, mapping: dict, references: References, forced_commune="") -> Cleaned:
     """``forced_commune``: the INSEE code staff chose for a row whose commune was in doubt."""
     values = mapped(row, mapping)
@@ -180,10 +190,8 @@ def clean_row(row: dict, mapping: dict, references: References, forced_commune="
         street = " ".join(plain_text(part, multiline=False) for part in parts if part.strip())
         data["address"] = _truncate(street, TEXT_LIMITS.get("address") or 255, "address", notes)
     if "postal_code" in values:
-        code = re.sub(r"\s", "", values["postal_code"])
-        if code and len(code) == 4 and code.isdigit():
-            code = "0" + code  # spreadsheets drop the leading zero of 01000…09999
-        if code and not POSTAL_CODE.match(code):
+        code = postal_code(values["postal_code"])
+        if code is None:
             notes.append(_("code postal « %(value)s » ignoré") % {"value": values["postal_code"]})
             code = ""
         data["postal_code"] = code

@@ -173,14 +173,26 @@ def _commune_at(found, references):
 def locate_batch(rows_values, references) -> None:
     """Finds the communes of a batch's coordinates together (two statements, where each
     row asked for its own) and keeps them in ``references.located`` for place()."""
-    points = []
+    from .clean import postal_code  # clean imports this module
+
+    points, codes = [], set()
     for values in rows_values:
         try:
             found = _coordinates(values, [])
         except Rejected:
             continue
-        if found is not None and (found.longitude, found.latitude) not in references.located:
+        if found is None:  # placed by its commune: the commune's row, read with the others
+            resolution = resolve(
+                values, postal_code(values.get("postal_code", "")) or "", references
+            )
+            if resolution.found and resolution.code not in references.loaded:
+                codes.add(resolution.code)
+        elif (found.longitude, found.latitude) not in references.located:
             points.append((found.longitude, found.latitude))
+    if codes:
+        communes = {c.code: c for c in _communes().filter(code__in=codes)}
+        for code in codes:
+            references.loaded[code] = communes.get(code)
     points = list(dict.fromkeys(points))
     communes = Commune.objects.first_containing(points, "departement__code")
     for index, point in enumerate(points):
@@ -239,14 +251,15 @@ def _loaded(code: str, references=None) -> Commune | None:
         return None
     cache = references.loaded if references is not None else {}
     if code not in cache:
-        # Commune.center reads the outline only when the commune has no town hall.
-        cache[code] = (
-            Commune.objects.filter(code=code)
-            .select_related("departement")
-            .defer("outline", "departement__outline", "departement__outline_geojson")
-            .first()
-        )
+        cache[code] = _communes().filter(code=code).first()
     return cache[code]
+
+
+def _communes():
+    # Commune.center reads the outline only when the commune has no town hall.
+    return Commune.objects.select_related("departement").defer(
+        "outline", "departement__outline", "departement__outline_geojson"
+    )
 
 
 def _commune_of(result) -> str:
