@@ -139,7 +139,8 @@ def test_rows_of_earlier_batches_nearby_are_found_as_in_one_batch(
     ]
     # No key column: distinct ids would say these are distinct listings.
     run = analysed(source, csv_file(tmp_path, HEADER[1:], [row[1:] for row in rows]))
-    reasons = dict(zip("1234", run.records.order_by("line").values_list("reason", flat=True)))
+    reasons = run.records.order_by("line").values_list("reason", flat=True)
+    reasons = dict(zip("1234", reasons, strict=True))
     assert "la ligne 2" in reasons["2"], reasons
     # T-3 is 1.06 km from T-1 but 111 m from T-2: the nearest earlier row within 1 km.
     assert "la ligne 3" in reasons["3"], reasons
