@@ -78,7 +78,7 @@ def cached(name: str, compute, timeout: int = 86_400):
     return cache.get_or_set(f"{name}:v{current()}", compute, timeout)
 
 
-def _public(actor) -> bool:
+def is_public(actor) -> bool:
     """Whether the public may see this actor (True when its status was not loaded)."""
     from .models import ModerationStatus
 
@@ -88,13 +88,13 @@ def _public(actor) -> bool:
 
 def _remember(sender, instance, **kwargs):
     # post_init: what the public saw of this actor before any change made to it here.
-    instance._was_public = _public(instance)
+    instance._was_public = is_public(instance)
 
 
 def _on_actor(sender, instance, using=None, created=False, **kwargs):
     # A listing the public never saw and still does not see (a registration's steps, a
     # pending edit) changes nothing public: registrations do not rebuild the map's cells.
-    public = _public(instance)
+    public = is_public(instance)
     if public or (not created and getattr(instance, "_was_public", True)):
         bump(using)
     instance._was_public = public
@@ -130,7 +130,7 @@ def _on_m2m(sender, instance, action, using=None, **kwargs):
     from .models import Actor
 
     changed = action in ("post_add", "post_remove", "post_clear")
-    if changed and (not isinstance(instance, Actor) or _public(instance)):
+    if changed and (not isinstance(instance, Actor) or is_public(instance)):
         bump(using)
 
 

@@ -188,7 +188,8 @@ def outlines_containing(model, points, using: str) -> dict[int, set]:
                 f"JOIN {rtree} r ON r.xmin <= v.column2 AND r.xmax >= v.column2 "
                 "AND r.ymin <= v.column3 AND r.ymax >= v.column3 "
                 f"JOIN {table} t ON t.{pk} = r.pkid "
-                f"AND ST_Intersects(t.{column}, MakePoint(v.column2, v.column3, 4326))"
+                # = 1: SpatiaLite answers -1 for a NULL geometry, which SQLite takes as true.
+                f"AND ST_Intersects(t.{column}, MakePoint(v.column2, v.column3, 4326)) = 1"
             )
         else:
             sql = (

@@ -39,12 +39,11 @@ def analyse(run: ImportRun, deadline: float | None = None, progress=None) -> boo
     references = References()
     path = Path(run.file.path)
     batch: list[tuple[int, dict]] = []
-    done = 0
     for line, row in readers.rows(path, table_for(run), start=run.position):
         batch.append((line, row))
         if len(batch) >= BATCH:
             _analyse_batch(run, batch, references)
-            done += 1
+            done = run.position // BATCH  # batches of the run so far, whatever the step
             if done & (done - 1) == 0:  # after batches 1, 2, 4, 8…
                 _refresh_statistics()
             if progress:
@@ -68,7 +67,9 @@ def _refresh_statistics() -> None:
     connection = connections[router.db_for_write(ImportRecord)]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(ImportRecord._meta.db_table)}")
+            # SKIP_LOCKED: never wait behind an autovacuum or another run's ANALYZE.
+            table = connection.ops.quote_name(ImportRecord._meta.db_table)
+            cursor.execute(f"ANALYZE (SKIP_LOCKED) {table}")
 
 
 @transaction.atomic

@@ -158,7 +158,8 @@ def _save_records(records: list[ImportRecord], names: list[str]) -> None:
             # a page at a time.
             from psycopg2.extras import execute_batch
 
-            execute_batch(cursor.cursor, sql, params, page_size=BATCH)
+            with connection.wrap_database_errors:  # Django's errors (the outage page)
+                execute_batch(cursor.cursor, sql, params, page_size=BATCH)
         else:
             cursor.executemany(sql, params)
 

@@ -68,7 +68,7 @@ def _relations(actors, pending) -> dict[str, list]:
 
 def _category_history(history, rows) -> None:
     """Each « + » record's categories, as simple_history stores them for a saved listing."""
-    if not rows:
+    if not rows or not history:  # history off (SIMPLE_HISTORY_ENABLED) returns None
         return
     model = apps.get_model("directory", "HistoricalActor_categories")
     record_of = {record.id: record for record in history}  # the listing's pk: its record

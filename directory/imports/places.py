@@ -164,6 +164,7 @@ def _commune_at(found, references):
     key = (found.longitude, found.latitude)
     located = getattr(references, "located", None)
     if located is not None and key in located:
+        located[key] = located.pop(key)  # the most recently used are kept
         return located[key]
     # pk and département only: the outline is the heavy column.
     point = Point(found.longitude, found.latitude, srid=4326)

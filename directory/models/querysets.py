@@ -17,7 +17,7 @@ from geodata.spatial import (
     bbox_prefilter,
 )
 
-from ..dataversion import bump
+from ..dataversion import bump, is_public
 from .choices import ModerationStatus
 from .position import SOURCE_FIELDS, public_location_sql, set_public_locations
 
@@ -218,7 +218,10 @@ class ActorQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         """``bulk_create()`` with the public positions computed first (one query)."""
         objs = list(objs)
-        bump(self.db)
+        # As for a save: listings nobody sees yet (an import's pending ones) change nothing
+        # public, and must not empty every cache kept under the data version.
+        if any(is_public(obj) for obj in objs):
+            bump(self.db)
         set_public_locations(objs)
         update_fields = kwargs.get("update_fields")
         if update_fields and SOURCE_FIELDS & set(update_fields):

@@ -217,3 +217,22 @@ def test_a_rolled_back_savepoint_does_not_swallow_a_later_bump(
             )
 
     assert bumps(write) == 1
+
+
+def test_a_bulk_insert_of_listings_nobody_sees_bumps_nothing(bumps):
+    def insert(status):
+        return lambda: Actor.objects.bulk_create(
+            [
+                Actor(
+                    name=f"Import {status}",
+                    slug=f"import-{status}",
+                    kind="producer",
+                    status=status,
+                    location=Point(1, 47),
+                )
+            ]
+        )
+
+    # An import into a source that does not publish: its listings wait for moderation.
+    assert bumps(insert(ModerationStatus.PENDING)) == 0
+    assert bumps(insert(ModerationStatus.PUBLISHED)) == 1

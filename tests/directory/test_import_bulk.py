@@ -165,3 +165,26 @@ def test_with_the_gazetteer_alone_an_address_is_placed_at_its_commune_without_ge
     actor = Actor.objects.get(import_source=source)
     assert actor.commune.name == "Blois" and actor.location_is_approximate
     assert "centre de Blois" in run.records.get().reason
+
+
+def test_statistics_are_refreshed_after_batches_1_2_4_8_of_the_run_not_of_each_step(
+    tmp_path, territories, source, monkeypatch
+):
+    from directory.imports import analysis, runs
+
+    monkeypatch.setattr(analysis, "BATCH", 1)
+    after = []
+    monkeypatch.setattr(analysis, "_refresh_statistics", lambda: after.append(len(after)))
+    rows = [
+        [f"S-{n}", f"Ferme {n}", "Producteur", "", "", "47.59", f"{1.0 + n / 10}"]
+        for n in range(10)
+    ]
+    run = runs.start(source, csv_file(tmp_path, HEADER, rows), "liste.csv")
+    runs.set_mapping(run, run.mapping["columns"], "")
+    steps = 0
+    while run.status == "analysing":
+        runs.step(run, seconds=0.000001)  # a batch a step, as the staff page's slices
+        run.refresh_from_db()
+        steps += 1
+    assert steps >= 9, steps
+    assert len(after) == 4, f"ANALYZE after batches 1, 2, 4 and 8 only, not {len(after)} times"
