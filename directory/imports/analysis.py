@@ -10,6 +10,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import bulk_insert
 from ..hours import DAYS
 from ..models import (
     Actor,
@@ -136,7 +137,7 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
         to_create.append((record, result))
 
     find_duplicates(run, to_create)
-    ImportRecord.objects.bulk_create(records, batch_size=BATCH)
+    bulk_insert.insert(records, using=router.db_for_write(ImportRecord))
     run.position += len(batch)
     for record in records:
         _count(run, record, 1)
@@ -288,7 +289,7 @@ def _finish(run: ImportRun) -> None:
             )
             for actor in dropped.iterator(chunk_size=BATCH)
         ]
-        ImportRecord.objects.bulk_create(records, batch_size=BATCH)
+        bulk_insert.insert(records, using=router.db_for_write(ImportRecord))
         if records:
             run.counts[RecordAction.DROPPED] = len(records)
         run.status = RunStatus.ANALYSED

@@ -8,6 +8,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .. import bulk_insert
 from ..models import (
     Actor,
     ImportRecord,
@@ -129,7 +130,7 @@ def _apply_batch(run: ImportRun, ids: list[int], user) -> None:
         record.actor = actor
         events.append(_event(actor, Event.IMPORTED, user, source))
     _save_records(records, ["applied", "actor", "before", "action", "reason"])
-    ModerationEvent.objects.bulk_create(events)
+    bulk_insert.insert(events, using=router.db_for_write(ModerationEvent))
     run.position = applied(run).count()
     run.save(update_fields=["position"])
 
