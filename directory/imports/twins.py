@@ -4,6 +4,8 @@ or like an earlier row of the file. The same rules as the moderation desk's dupl
 distinct key, phone or market day), with each batch's lookups done together: one spatial
 statement for the candidates of a batch, not a query per row."""
 
+import bisect
+
 from django.db import connections, router
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -86,7 +88,7 @@ def find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned]
         pairs = earlier.filter(**{f"{field}__in": values}).order_by("-line")
         earlier_by[field] = dict(pairs.values_list(field, "line")) if values else {}
     nearby = _earlier_nearby(run, [record for record, _result in to_create])
-    seen: list[ImportRecord] = []
+    seen = Seen()
     for (record, _result), duplicates in zip(to_create, found, strict=True):
         mine = evidence(record)
         renamed = _same_listing_under_a_new_key(run, record, duplicates)
@@ -285,7 +287,41 @@ def _earlier_nearby(run: ImportRun, records: list[ImportRecord]) -> dict[int, li
     }
 
 
-def _twin_in_file(record: ImportRecord, earlier: list, seen: list[ImportRecord], earlier_by: dict):
+class Seen:
+    """The rows of this batch kept so far, in file order, found by phone, e-mail or site
+    and by latitude without going through them all (a batch of 500 rows compared each row
+    with every earlier one)."""
+
+    def __init__(self):
+        self.records: list[ImportRecord] = []
+        self.lines: dict[str, dict] = {field: {} for field in TWIN_FIELDS}
+        self.latitudes: list[tuple[float, int]] = []
+
+    def append(self, record: ImportRecord) -> None:
+        for field in TWIN_FIELDS:
+            value = getattr(record, field)
+            if value:
+                self.lines[field].setdefault(value, record.line)
+        bisect.insort(self.latitudes, (record.latitude, len(self.records)))
+        self.records.append(record)
+
+    def first_line(self, field: str, value):
+        """The line of the first kept row with this value, or None."""
+        return self.lines[field].get(value)
+
+    def near(self, latitude: float) -> list[ImportRecord]:
+        """The kept rows within NEAR_LAT of ``latitude``, in file order."""
+        # A little wider, then the exact test the rows were compared with.
+        low = bisect.bisect_left(self.latitudes, (latitude - NEAR_LAT - 1e-9, -1))
+        high = bisect.bisect_right(self.latitudes, (latitude + NEAR_LAT + 1e-9, len(self.records)))
+        return [
+            self.records[i]
+            for lat, i in sorted(self.latitudes[low:high], key=lambda pair: pair[1])
+            if abs(lat - latitude) <= NEAR_LAT
+        ]
+
+
+def _twin_in_file(record: ImportRecord, earlier: list, seen: Seen, earlier_by: dict):
     """(line, reason, name only) of an earlier row of the file this one repeats; ``earlier``:
     the rows of earlier batches near it (_earlier_nearby)."""
     for field, reason in zip(
@@ -296,15 +332,14 @@ def _twin_in_file(record: ImportRecord, earlier: list, seen: list[ImportRecord],
         value = getattr(record, field)
         if not value:
             continue
-        for other in seen:
-            if getattr(other, field) == value:
-                return other.line, reason, False
+        line = seen.first_line(field, value)
+        if line is not None:
+            return line, reason, False
         line = earlier_by[field].get(value)
         if line:
             return line, reason, False
     mine = evidence(record)
-    near = [other for other in seen if abs(other.latitude - record.latitude) <= NEAR_LAT]
-    near += earlier
+    near = seen.near(record.latitude) + earlier
     for other in near:
         if (
             similar_names(record.name, other.name)

@@ -1,5 +1,7 @@
 """Actors: farms, shops, artisans, markets, pick-up points and basket schemes."""
 
+from collections import Counter
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.urls import reverse
@@ -242,21 +244,36 @@ def unique_slug(name: str, exclude_pk=None) -> str:
 SLUG_LOOKUP_CHUNK = 900
 
 
-def unique_slugs(names: list[str]) -> list[str]:
-    """unique_slug() for several new listings at once (an import's batch): the same slugs
-    as choosing them one after the other, with one lookup per 900 candidates."""
-    tries = {}
-    for name in names:
-        base = unique_slug_base(name)
-        tries.setdefault(base, [base] + [f"{base}-{n}" for n in range(2, SLUG_TRIES + 1)])
-    candidates = [slug for slugs in tries.values() for slug in slugs]
+def _taken_slugs(candidates) -> set[str]:
+    candidates = list(candidates)
     taken = set()
     for start in range(0, len(candidates), SLUG_LOOKUP_CHUNK):
         chunk = candidates[start : start + SLUG_LOOKUP_CHUNK]
         taken.update(Actor.objects.filter(slug__in=chunk).values_list("slug", flat=True))
+    return taken
+
+
+def unique_slugs(names: list[str]) -> list[str]:
+    """unique_slug() for several new listings at once (an import's batch): the same slugs
+    as choosing them one after the other, with one lookup per 900 candidates.
+
+    Each base is first checked for as many slugs as the batch needs of it (most names
+    are not taken yet: one candidate each, where asking for all twenty of every name cost
+    a twentieth of an import), and only a base found taken is checked for its other ones.
+    """
+    bases = [unique_slug_base(name) for name in names]
+    wanted = Counter(bases)
+    tries = {base: [base] + [f"{base}-{n}" for n in range(2, SLUG_TRIES + 1)] for base in wanted}
+    taken = _taken_slugs(slug for base, n in wanted.items() for slug in tries[base][:n])
+    again = [
+        slug
+        for base, n in wanted.items()
+        if any(slug in taken for slug in tries[base][:n])
+        for slug in tries[base][n:]
+    ]
+    taken |= _taken_slugs(again)
     chosen = []
-    for name in names:
-        base = unique_slug_base(name)
+    for base in bases:
         slug = next((s for s in tries[base] if s not in taken), None)
         if slug is None:  # twenty namesakes: the prefix lookup, as unique_slug() does
             taken.update(Actor.objects.filter(slug__startswith=base).values_list("slug", flat=True))
