@@ -264,7 +264,8 @@ def unique_slugs(names: list[str]) -> list[str]:
     bases = [unique_slug_base(name) for name in names]
     wanted = Counter(bases)
     tries = {base: [base] + [f"{base}-{n}" for n in range(2, SLUG_TRIES + 1)] for base in wanted}
-    taken = _taken_slugs(slug for base, n in wanted.items() for slug in tries[base][:n])
+    first = [slug for base, n in wanted.items() for slug in tries[base][:n]]
+    taken, checked = _taken_slugs(first), set(first)
     again = [
         slug
         for base, n in wanted.items()
@@ -272,9 +273,20 @@ def unique_slugs(names: list[str]) -> list[str]:
         for slug in tries[base][n:]
     ]
     taken |= _taken_slugs(again)
+    checked.update(again)
     chosen = []
     for base in bases:
-        slug = next((s for s in tries[base] if s not in taken), None)
+        slug = None
+        for candidate in tries[base]:
+            if candidate not in checked:
+                # Another name of the batch took one of this base's first slugs ("Ferme 2"
+                # makes ferme-2): the database is asked for the rest before going on.
+                rest = [c for c in tries[base] if c not in checked]
+                taken |= _taken_slugs(rest)
+                checked.update(rest)
+            if candidate not in taken:
+                slug = candidate
+                break
         if slug is None:  # twenty namesakes: the prefix lookup, as unique_slug() does
             taken.update(Actor.objects.filter(slug__startswith=base).values_list("slug", flat=True))
             n = SLUG_TRIES

@@ -5,6 +5,7 @@ import random
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import transaction
 
 from directory.models import Actor, ImportSource, OpeningSlot
 from directory.models.actor import unique_slug, unique_slugs
@@ -39,6 +40,32 @@ def test_namesakes_of_one_batch_and_of_the_table_get_the_slugs_one_by_one_would(
     for name in names:
         one_by_one.append(make_actor(name=name).slug)
     assert one_by_one == chosen
+
+
+def _one_by_one(make_actor, names) -> list[str]:
+    """The slugs save() gives these names one after the other, rolled back afterwards."""
+    with transaction.atomic():
+        chosen = [make_actor(name=name).slug for name in names]
+        transaction.set_rollback(True)
+    return chosen
+
+
+def test_a_slug_another_name_of_the_batch_takes_is_not_given_twice(make_actor):
+    # "Ferme 2" takes ferme-2, one of the first slugs of "Ferme": the batch must then ask
+    # the table for the next ones (ferme-3 is taken) rather than give it away.
+    make_actor(name="Ferme 3")
+    names = ["Ferme 2", "Ferme", "Ferme"]
+    assert unique_slugs(names) == _one_by_one(make_actor, names) == ["ferme-2", "ferme", "ferme-4"]
+
+
+def test_random_batches_get_the_slugs_one_by_one_would(make_actor):
+    rng = random.Random(3)
+    vocabulary = ["Ferme", "Ferme 2", "Ferme 3", "Ferme 4", "Le Fournil", "Le Fournil 2"]
+    for _ in range(25):
+        make_actor(name=rng.choice(vocabulary))
+    for _ in range(10):
+        names = [rng.choice(vocabulary) for _ in range(rng.randint(1, 8))]
+        assert unique_slugs(names) == _one_by_one(make_actor, names), names
 
 
 def test_past_twenty_namesakes_the_prefix_lookup_takes_over(make_actor):
