@@ -285,10 +285,12 @@ def test_an_interrupted_import_resumes_without_duplicates(tmp_path, source, moul
     monkeypatch.setattr(apply, "create_listings", real)
     run.refresh_from_db()
     assert run.status == RunStatus.IMPORTING and run.locked_until is None
+    assert run.position == 2, "the progress counts the committed batches only"
     assert runs.step(run)
     run.refresh_from_db()
     assert run.status == RunStatus.DONE
     assert Actor.objects.filter(import_source=source).count() == 4
+    assert run.position == run.records.filter(applied=True).count(), "progress lost on resume"
     assert sorted(
         Actor.objects.filter(import_source=source).values_list("source_key", flat=True)
     ) == [
