@@ -15,6 +15,7 @@ of a multi-row INSERT) goes to ``bulk_create()`` itself.
 """
 
 from functools import lru_cache
+from operator import attrgetter
 
 from django.db import connections, models
 from django.db.models.fields import Field
@@ -54,15 +55,35 @@ def _columns(model, vendor: str):
     return fields, [_plain_type(f) for f in fields]
 
 
-def _value(field, kind, obj, connection):
-    # Django's own pre_save where a field has one (auto_now dates set the attribute).
-    if type(field).pre_save is Field.pre_save:
-        value = getattr(obj, field.attname)
-    else:
-        value = field.pre_save(obj, True)
-    if kind is not None:
-        return value if value is None or type(value) is kind else kind(value)
-    return field.get_db_prep_save(value, connection)
+def _row_reader(fields, kinds, connection):
+    """A function giving one instance's values for the INSERT, as Django would prepare
+    them: all attributes read at once, the plain ones checked for their type, the others
+    (and every field with a ``pre_save`` of its own: auto_now dates set the attribute)
+    through Django's own methods."""
+    read = attrgetter(*(f.attname for f in fields))
+    own = [
+        (i, f, kind, type(f).pre_save is not Field.pre_save)
+        for i, (f, kind) in enumerate(zip(fields, kinds, strict=True))
+        if kind is None or type(f).pre_save is not Field.pre_save
+    ]
+    plain = [(i, kind) for i, kind in enumerate(kinds) if kind is not None]
+
+    def values(obj) -> list:
+        row = list(read(obj)) if len(fields) > 1 else [read(obj)]
+        for i, kind in plain:
+            value = row[i]
+            if value is not None and type(value) is not kind:
+                row[i] = kind(value)
+        for i, field, kind, pre_save in own:
+            value = field.pre_save(obj, True) if pre_save else row[i]
+            if kind is None:
+                value = field.get_db_prep_save(value, connection)
+            elif value is not None and type(value) is not kind:
+                value = kind(value)
+            row[i] = value
+        return row
+
+    return values
 
 
 def _rows_per_statement(connection, width: int) -> int:
@@ -99,17 +120,23 @@ def insert(objs: list, using: str = "default") -> list:
     tail = f" RETURNING {q(auto.column)}"
     spatial = [i for i, f in enumerate(fields) if hasattr(f, "get_placeholder")]
     size = _rows_per_statement(connection, len(fields))
+    values_of = _row_reader(fields, kinds, connection)
+    groups_of = {}  # one row's placeholders, by its geometries' own (same for nearly all)
     with connection.cursor() as cursor:
         for start in range(0, len(objs), size):
             batch = objs[start : start + size]
             params, groups = [], []
             for obj in batch:
-                values = [_value(f, k, obj, connection) for f, k in zip(fields, kinds, strict=True)]
-                marks = ["%s"] * len(fields)
-                for i in spatial:
-                    # The geometry's own placeholder (a transform for another SRID).
-                    marks[i] = fields[i].get_placeholder(values[i], None, connection)
-                groups.append(f"({', '.join(marks)})")
+                values = values_of(obj)
+                # The geometry's own placeholder (a transform for another SRID).
+                own = tuple(fields[i].get_placeholder(values[i], None, connection) for i in spatial)
+                group = groups_of.get(own)
+                if group is None:
+                    marks = ["%s"] * len(fields)
+                    for i, mark in zip(spatial, own, strict=True):
+                        marks[i] = mark
+                    group = groups_of[own] = f"({', '.join(marks)})"
+                groups.append(group)
                 params.extend(values)
             cursor.execute(head + ", ".join(groups) + tail, params)
             keys = [row[0] for row in cursor.fetchall()]
