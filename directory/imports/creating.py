@@ -11,7 +11,7 @@ just written, with the categories it was created with (where ``save()`` then
 
 What ``save()`` and the relations' signals do is done here for the whole batch: the public
 position and the data version bump (``ActorQuerySet.insert_new``), the search text, the
-stored category keys (``refresh_category_keys``).
+stored category keys (as ``refresh_category_keys`` computes them).
 """
 
 from django.apps import apps
@@ -36,11 +36,17 @@ def create_listings(actors: list[Actor], laters: list[list], user=None) -> None:
         actor.slug = slug
         actor.search_text = actor.build_search_text()
     pending = [{field: value for field, _model, value in later} for later in laters]
+    ids = _related_ids(pending)
+    # The stored category keys (RelatedKeys: the categories' pks in ascending order) are
+    # known before the insert: written with the listings, not by an UPDATE after.
+    for actor, values in zip(actors, pending, strict=True):
+        actor.category_keys = " ".join(
+            str(pk) for pk in sorted(_chosen(values, "categories", ids["categories"]).values())
+        )
     # The history records are written once the categories are known (below): inserting the
     # listings alone, then their records, keeps the « + » record whole.
     Actor.objects.insert_new(actors)
-    through_rows = _relations(actors, pending)
-    Actor.objects.filter(pk__in=[a.pk for a in actors]).refresh_category_keys()
+    through_rows = _relations(actors, pending, ids)
     store.write_new(
         [(actor, values.get("hours")) for actor, values in zip(actors, pending, strict=True)]
     )
@@ -95,20 +101,34 @@ def _user(user):
     return user if user is not None and user.is_authenticated else None
 
 
-def _relations(actors, pending) -> dict[str, list]:
-    """The categories and labels of the new listings, one query and one insert per table."""
-    inserted = {}
-    for field, (model, column) in RELATIONS.items():
+def _related_ids(pending) -> dict[str, dict]:
+    """{relation: {slug: pk}} of the categories and labels the new listings name, one query
+    per table."""
+    ids = {}
+    for field, (model, _column) in RELATIONS.items():
         slugs = {slug for values in pending for slug in (values.get(field) or ())}
-        if not slugs:
+        ids[field] = (
+            dict(model.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
+        )
+    return ids
+
+
+def _chosen(values: dict, field: str, ids: dict) -> dict:
+    """{slug: pk} of one listing's known categories or labels, in slug order."""
+    return {slug: ids[slug] for slug in sorted(set(values.get(field) or ())) if slug in ids}
+
+
+def _relations(actors, pending, ids) -> dict[str, list]:
+    """The categories and labels of the new listings, one insert per table."""
+    inserted = {}
+    for field, (_model, column) in RELATIONS.items():
+        if not ids[field]:
             continue
-        ids = dict(model.objects.filter(slug__in=slugs).values_list("slug", "pk"))
         through = getattr(Actor, field).through
         rows = [
-            through(actor_id=actor.pk, **{column: ids[slug]})
+            through(actor_id=actor.pk, **{column: pk})
             for actor, values in zip(actors, pending, strict=True)
-            for slug in sorted(set(values.get(field) or ()))
-            if slug in ids
+            for pk in _chosen(values, field, ids[field]).values()
         ]
         inserted[field] = bulk_insert.insert(rows, using=router.db_for_write(through))
     return inserted
