@@ -6,7 +6,7 @@ file, and an interrupted analysis resumes at its last batch."""
 import time
 from pathlib import Path
 
-from django.db import connections, router, transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +20,7 @@ from ..models import (
     RecordAction,
     RunStatus,
 )
-from . import readers
+from . import readers, statistics
 from .clean import AUTO_KEY, Cleaned, References, Rejected, clean_row, mapped
 from .places import PLACE_TO_CHECK, SCOPE_COUNT, locate_batch
 from .twins import DUPLICATES_TO_CHECK, compare, evidence, find_duplicates, skip
@@ -44,8 +44,8 @@ def analyse(run: ImportRun, deadline: float | None = None, progress=None) -> boo
         batch.append((line, row))
         if len(batch) >= BATCH:
             _analyse_batch(run, batch, references)
-            done = run.position // BATCH  # batches of the run so far, whatever the step
-            if done & (done - 1) == 0:  # after batches 1, 2, 4, 8…
+            # Batches of the run so far, whatever the step.
+            if statistics.due(run.position // BATCH):
                 _refresh_statistics()
             if progress:
                 progress(len(batch))
@@ -61,16 +61,9 @@ def analyse(run: ImportRun, deadline: float | None = None, progress=None) -> boo
 
 
 def _refresh_statistics() -> None:
-    """ANALYZE the records table as a run fills it (PostgreSQL): the duplicate checks look
-    the earlier rows up by position, and with the statistics of the table before the run
-    (empty, on a new site), PostgreSQL scanned all of them for every row of a batch
-    (PostgreSQL's advice for bulk loads). Cheap: it samples at most 30,000 rows."""
-    connection = connections[router.db_for_write(ImportRecord)]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # SKIP_LOCKED: never wait behind an autovacuum or another run's ANALYZE.
-            table = connection.ops.quote_name(ImportRecord._meta.db_table)
-            cursor.execute(f"ANALYZE (SKIP_LOCKED) {table}")
+    """The records' statistics as the run fills their table: the duplicate checks look the
+    earlier rows up by position (directory.imports.statistics)."""
+    statistics.refresh(ImportRecord)
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from ..models import (
     RunStatus,
 )
 from ..models.moderation import Event
+from . import statistics
 from .creating import create_listings
 from .listing import assign, assign_related, data_fields, snapshot
 
@@ -48,10 +49,12 @@ def _in_batches(records, work, deadline, progress, descending=False) -> bool:
         page = records
         if after is not None:
             line, pk = after
+            # The bound on the line alone is what the (run, line) index can seek to: with
+            # only the OR, PostgreSQL walked the index from the first line every batch.
             if descending:
-                page = page.filter(Q(line__lt=line) | Q(line=line, pk__lt=pk))
+                page = page.filter(Q(line__lt=line) | Q(line=line, pk__lt=pk), line__lte=line)
             else:
-                page = page.filter(Q(line__gt=line) | Q(line=line, pk__gt=pk))
+                page = page.filter(Q(line__gt=line) | Q(line=line, pk__gt=pk), line__gte=line)
         rows = list(page.values_list("pk", "line")[:BATCH])
         if not rows:
             return True
@@ -67,12 +70,15 @@ def apply(run: ImportRun, user=None, deadline: float | None = None, progress=Non
     """Writes the records not yet applied; True once all are."""
     if run.status != RunStatus.IMPORTING:
         raise ValueError(f"run {run.pk} is {run.status}, not importing")
-    finished = _in_batches(
-        pending(run).order_by("line", "pk"),
-        lambda ids: _apply_batch(run, ids, user),
-        deadline,
-        progress,
-    )
+
+    def work(ids):
+        _apply_batch(run, ids, user)
+        # The new listings' table as it grows: each batch looks listings up by source key
+        # and slug, which PostgreSQL planned as scans of a table it believed empty.
+        if statistics.due(run.position // BATCH):
+            statistics.refresh(Actor)
+
+    finished = _in_batches(pending(run).order_by("line", "pk"), work, deadline, progress)
     if not finished:
         return False
     run.status = RunStatus.DONE

@@ -5,9 +5,10 @@ distinct key, phone or market day), with each batch's lookups done together: one
 statement for the candidates of a batch, not a query per row."""
 
 import bisect
+from dataclasses import dataclass
 
 from django.db import connections, router
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from geodata.distance import geodesic_km
@@ -17,6 +18,7 @@ from ..hours import DAYS
 from ..models import Actor, ImportRecord, ImportRun, ModerationStatus, OpeningSlot, RecordAction
 from ..moderation.duplicates import (
     NAME_RADIUS_KM,
+    Probe,
     find_duplicates_many,
     phone_digits,
     similar_names,
@@ -63,7 +65,7 @@ def find_duplicates(run: ImportRun, to_create: list[tuple[ImportRecord, Cleaned]
     candidates = []
     for record, result in to_create:
         data = result.data
-        actor = Actor(
+        actor = Probe(
             name=data["name"],
             phone=data.get("phone", ""),
             contact_phone=data.get("contact_phone", ""),
@@ -216,7 +218,7 @@ def _listing_days(pks) -> dict[int, set[str]]:
 TWIN_FIELDS = ("phone", "email", "site")
 
 
-def _earlier_nearby(run: ImportRun, records: list[ImportRecord]) -> dict[int, list[ImportRecord]]:
+def _earlier_nearby(run: ImportRun, records: list[ImportRecord]) -> dict[int, list["EarlierRow"]]:
     """{id(record): the rows to create of earlier batches within NEAR_LAT and NEAR_LON of
     it, in file order}: one statement for the batch (its records' boxes as a VALUES list
     joined with the run's rows through the (run, latitude) index), then one for their
@@ -275,16 +277,48 @@ def _earlier_nearby(run: ImportRun, records: list[ImportRecord]) -> dict[int, li
             for index, row_pk in cursor.fetchall():
                 found.setdefault(int(index), set()).add(row_pk)
     pks = set().union(*found.values()) if found else set()
+    # Plain rows, and of their data only the hours' slots (what evidence() reads): model
+    # instances with every row's whole data took most of this function's time.
     rows = {
-        row.pk: row
-        for row in ImportRecord.objects.filter(pk__in=pks).only(
-            "line", "name", "latitude", "longitude", "key", "phone", "data"
+        row["pk"]: EarlierRow(
+            line=row["line"],
+            name=row["name"],
+            latitude=row["latitude"],
+            longitude=row["longitude"],
+            key=row["key"],
+            phone=row["phone"],
+            data={"hours": {"slots": row["slots"] or []}},
+        )
+        for row in ImportRecord.objects.filter(pk__in=pks).values(
+            "pk",
+            "line",
+            "name",
+            "latitude",
+            "longitude",
+            "key",
+            "phone",
+            slots=F("data__hours__slots"),
         )
     }
     return {
-        id(placed[index]): sorted((rows[pk] for pk in found_pks), key=lambda r: (r.line, r.pk))
+        id(placed[index]): [
+            rows[pk] for pk in sorted(found_pks, key=lambda pk: (rows[pk].line, pk))
+        ]
         for index, found_pks in found.items()
     }
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierRow:
+    """What the twin check reads of a row of an earlier batch (evidence(), _twin_in_file)."""
+
+    line: int
+    name: str
+    latitude: float
+    longitude: float
+    key: str
+    phone: str
+    data: dict
 
 
 class Seen:
@@ -342,7 +376,9 @@ def _twin_in_file(record: ImportRecord, earlier: list, seen: Seen, earlier_by: d
     near = seen.near(record.latitude) + earlier
     for other in near:
         if (
-            similar_names(record.name, other.name)
+            # The longitude first: the batch's rows found by latitude alone span the region.
+            abs(other.longitude - record.longitude) <= NEAR_LON
+            and similar_names(record.name, other.name)
             and geodesic_km((other.latitude, other.longitude), (record.latitude, record.longitude))
             <= NAME_RADIUS_KM
             and _distinct(mine, evidence(other)) is None

@@ -47,7 +47,12 @@ def test_branches_of_a_chain_with_their_own_ids_and_phones_all_come_in(
     assert all(not reason for _a, reason in _lines(run).values())
 
 
-def test_the_same_market_on_two_days_is_two_markets_even_without_ids(tmp_path, source, territories):
+@pytest.mark.parametrize("batch", [1, 500])
+def test_the_same_market_on_two_days_is_two_markets_even_without_ids(
+    tmp_path, source, territories, monkeypatch, batch
+):
+    # In batches of one row, the earlier days are read back from the rows already analysed.
+    monkeypatch.setattr(analysis, "BATCH", batch)
     path = _file(
         tmp_path,
         ["Nom", "Type", "Latitude", "Longitude", "Horaires"],

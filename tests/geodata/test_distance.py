@@ -8,6 +8,7 @@ from pyproj import Geod
 from geodata.distance import (
     MAX_RADIUS_KM,
     bbox_around,
+    bboxes_around,
     geodesic_km,
     validate_coordinates,
     validate_radius_km,
@@ -37,6 +38,30 @@ def test_bbox_around_contains_the_whole_circle(centre, radius):
     # ... and it is tight: no more than 1 % wider than the circle.
     north = geod.fwd(centre[1], centre[0], 0, radius * 1000)[1]
     assert max_lat - centre[0] == pytest.approx(north - centre[0], rel=0.01)
+
+
+def test_bboxes_around_is_bbox_around_for_each_centre():
+    centres = [ORLEANS, BOURGES, (42.7, 2.9), (51.0, 2.3), (48.1, -4.5)]
+    assert bboxes_around(centres, 1) == [bbox_around(*c, 1) for c in centres]
+    assert bboxes_around([], 1) == []
+    with pytest.raises(ValidationError):
+        bboxes_around([ORLEANS, (91, 0)], 1)
+
+
+@pytest.mark.parametrize("centre", [(51.0, 2.3), (42.4, 3.1)])
+def test_bbox_around_holds_every_point_of_the_circle_finely_sampled(centre):
+    """Drawn every 8°, the circle's box must still hold the points between the directions
+    it was drawn in: sampled every tenth of a degree here."""
+    min_lon, min_lat, max_lon, max_lat = bbox_around(*centre, 100)
+    geod = Geod(ellps="WGS84")
+    azimuths = [a / 10 for a in range(3600)]
+    lons, lats, _ = geod.fwd([centre[1]] * 3600, [centre[0]] * 3600, azimuths, [100_000] * 3600)
+    outside = [
+        a
+        for a, lon, lat in zip(azimuths, lons, lats, strict=True)
+        if not (min_lon <= lon <= max_lon and min_lat <= lat <= max_lat)
+    ]
+    assert not outside, f"points of the circle outside its box at azimuths {outside[:5]}"
 
 
 def test_bbox_is_wider_in_degrees_further_north():
