@@ -76,9 +76,12 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
             notes.append(
                 _("latitude et longitude inversées dans le fichier : remises dans l'ordre")
             )
-        point = Point(found.longitude, found.latitude, srid=4326)
         located = _commune_at(found, references)
-        departement = located[1] if located else scope.departement_at(point)
+        departement = (
+            located[1]
+            if located
+            else scope.departement_at(Point(found.longitude, found.latitude, srid=4326))
+        )
         if departement is None:
             raise Rejected(
                 _(
