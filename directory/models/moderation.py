@@ -158,7 +158,7 @@ class ModerationEvent(models.Model):
         verbose_name=_("fiche"),
     )
     actor_name = models.CharField(_("nom de la fiche"), max_length=150)
-    action = models.CharField(_("action"), max_length=30, choices=Event.choices, db_index=True)
+    action = models.CharField(_("action"), max_length=30, choices=Event.choices)  # indexed in Meta
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -175,6 +175,8 @@ class ModerationEvent(models.Model):
         verbose_name = _("journal de modération")
         verbose_name_plural = _("journal de modération")
         ordering = ["-at", "-pk"]
+        # Not db_index: on PostgreSQL that adds an index for LIKE that no query uses.
+        indexes = [models.Index(fields=["action"], name="moderation_event_action")]
 
     def __str__(self):
         return f"{self.actor_name} — {self.get_action_display()}"
