@@ -97,9 +97,12 @@ def _analyse_batch(run: ImportRun, batch: list[tuple[int, dict]], references) ->
 
     _key_market_days(run, cleaned)
     keys = {r.key for r, c in cleaned if c is not None}
+    # {key: its first line}: read last line first, so that the first line is what stays
+    # (a key seen three times names the row that holds it, not a row skipped for it).
     earlier_keys = dict(
         ImportRecord.objects.filter(run=run, key__in=keys)
         .exclude(action=RecordAction.REJECT)
+        .order_by("-line", "-pk")
         .values_list("key", "line")
     )
     existing = {
@@ -241,6 +244,7 @@ def place_at(run: ImportRun, record: ImportRecord, code: str) -> None:
                 ImportRecord.objects.filter(run=run, key=record.key)
                 .exclude(pk=record.pk)
                 .exclude(action=RecordAction.REJECT)
+                .order_by("line", "pk")
                 .values_list("line", flat=True)
                 .first()
             )

@@ -373,7 +373,8 @@ def _twin_in_file(record: ImportRecord, earlier: list, seen: Seen, earlier_by: d
         if line:
             return line, reason, False
     mine = evidence(record)
-    near = seen.near(record.latitude) + earlier
+    # File order: every row of an earlier batch comes before this batch's.
+    near = earlier + seen.near(record.latitude)
     for other in near:
         if (
             # The longitude first: the batch's rows found by latitude alone span the region.

@@ -215,3 +215,32 @@ def test_statistics_are_refreshed_after_batches_1_2_4_8_of_the_run_not_of_each_s
         steps += 1
     assert steps >= 9, steps
     assert len(after) == 4, f"ANALYZE after batches 1, 2, 4 and 8 only, not {len(after)} times"
+
+
+@pytest.mark.parametrize("batch", [1, 2, 500])
+def test_a_row_like_several_earlier_ones_names_the_first_whatever_the_batches(
+    tmp_path, territories, source, monkeypatch, batch
+):
+    """« ligne N » names the first earlier row that matches, in file order, not the one the
+    batch split happens to look at first (nor a row that was itself skipped)."""
+    from directory.imports import analysis
+
+    monkeypatch.setattr(analysis, "BATCH", batch)
+
+    def reasons_of(names):
+        rows = [
+            [name, "Producteur", "", "", f"{47.5905 + 0.001 * n:.4f}", "1.3305"]
+            for n, name in enumerate(names)
+        ]
+        run = analysed(source, csv_file(tmp_path, HEADER[1:], rows, name=f"{len(names)}.csv"))
+        return dict(run.records.order_by("line").values_list("line", "reason"))
+
+    # The same name four times in a keyless file: the same identifier, first seen on line 2.
+    same = reasons_of(["Ferme du Moulin"] * 4)
+    assert [same[line] for line in (3, 4, 5)] == ["même identifiant que la ligne 2"] * 3, same
+    # Four names alike within 1 km: each later row is flagged against line 2.
+    alike = reasons_of(
+        ["Ferme des Tilleuls", "Ferme les Tilleuls", "La Ferme des Tilleuls", "GAEC des Tilleuls"]
+    )
+    for line in (3, 4, 5):
+        assert "la ligne 2," in alike[line], (batch, alike)
