@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from geodata import names, scope
 from geodata.coordinates import How, parse_number, position, split_pair
 from geodata.geocoding import geocode, locates_addresses
-from geodata.models import Commune
+from geodata.models import Commune, FrenchDepartement
 from geodata.scope import Scope
 
 
@@ -163,7 +163,8 @@ def place(data: dict, values: dict, notes: list, mapping: dict, references, forc
 
 
 def _commune_at(found, references):
-    """(pk, département code) of the commune at a row's position, or None."""
+    """(pk, département code) of the commune at a row's position, (None, code) where no
+    loaded commune is there but a French département is, or None."""
     key = (found.longitude, found.latitude)
     located = getattr(references, "located", None)
     if located is not None and key in located:
@@ -201,6 +202,14 @@ def locate_batch(rows_values, references) -> None:
     communes = Commune.objects.first_containing(points, "departement__code")
     for index, point in enumerate(points):
         references.located[point] = communes.get(index)
+    # Points outside the loaded communes (a national list on a regional site: most of its
+    # rows): their département from France's outlines, for the batch together too, where
+    # each row asked twice. A point in none (abroad, at sea, or on a quay within the coast
+    # margin) is left to scope.departement_at.
+    outside = [point for index, point in enumerate(points) if index not in communes]
+    departements = FrenchDepartement.objects.first_containing(outside, "code")
+    for index, (_pk, code) in departements.items():
+        references.located[outside[index]] = (None, code)
     if len(references.located) > LOCATED_KEPT:  # a run's memory stays bounded
         for point in list(references.located)[: len(references.located) - LOCATED_KEPT]:
             del references.located[point]

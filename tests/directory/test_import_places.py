@@ -135,6 +135,33 @@ def test_points_outside_france_are_refused_and_inside_its_box_too(tmp_path, sour
     assert run.counts["scope:abroad"] == 3 and run.counts["scope:region"] == 1
 
 
+def test_points_outside_the_loaded_communes_get_their_own_departement(
+    tmp_path, source, territories
+):
+    """A national list on a regional site: the rows far from the loaded communes are
+    placed in their département from France's outlines, looked up for the batch."""
+    path = csv_file(
+        tmp_path,
+        ["Nom", "Latitude", "Longitude"],
+        [
+            ["Vieux-Port", "43.2951", "5.3740"],
+            ["Grand-Place de Lille", "50.6369", "3.0635"],
+            ["Port de Brest", "48.3826", "-4.4950"],
+            ["Petite France", "48.5808", "7.7413"],
+            ["Orléans", "47.9025", "1.9090"],
+        ],
+    )
+    run = analysed(source, path, default_kind=ActorKind.SHOP, scope="france")
+    found = {r.line: (r.data.get("departement"), r.data.get("scope")) for r in run.records.all()}
+    assert found == {
+        2: ("13", "elsewhere"),
+        3: ("59", "elsewhere"),
+        4: ("29", "elsewhere"),
+        5: ("67", "elsewhere"),
+        6: ("45", "region"),
+    }, found
+
+
 def test_the_real_national_list_of_cooperatives_by_area(tmp_path, source, territories):
     """130 cooperative shops, in France and abroad: a regional directory takes its region
     and the départements around it, counts the rest, refuses what lies outside France."""
