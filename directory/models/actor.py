@@ -170,7 +170,7 @@ class Actor(models.Model):
         m2m_fields=["categories"],
         excluded_fields=["search_text", "public_location", "category_keys"],
         # The history is read one listing at a time (by id, in date order): the copies of
-        # the listing's own indexes were only written, 13 more on every change of every
+        # the listing's own indexes were only written, 11 more on every change of every
         # listing (an import's 50,000 among them).
         no_db_index=HISTORY_UNINDEXED,
     )
