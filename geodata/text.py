@@ -11,6 +11,8 @@ _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "sain
 
 def strip_accents(value: str) -> str:
     """Remove diacritics ("Orléans" -> "Orleans") and expand ligatures."""
+    if value.isascii():  # nothing to decompose or expand (imports: most names and words)
+        return value
     decomposed = unicodedata.normalize("NFKD", value.translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -154,7 +154,10 @@ class ImportRecord(models.Model):
     """One row of the file and what the import does with it (or one listing the partner
     dropped, line 0). ``data`` holds the cleaned values the import writes."""
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="records")
+    # No index of its own: every index below starts with the run.
+    run = models.ForeignKey(
+        ImportRun, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
     line = models.PositiveIntegerField(_("ligne"))
     action = models.CharField(_("action"), max_length=10, choices=RecordAction.choices)
     reason = models.TextField(_("motif"), blank=True)

@@ -13,6 +13,7 @@ Two rule sets, for two audiences:
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -110,13 +111,21 @@ def similar_names(a: str, b: str) -> bool:
         return False
     if a == b or a in b or b in a:
         return True
-    # The quick ratios are upper bounds of ratio(): most pairs are told apart by them.
-    matcher = SequenceMatcher(None, a, b)
-    return (
-        matcher.real_quick_ratio() >= NAME_SIMILARITY
-        and matcher.quick_ratio() >= NAME_SIMILARITY
-        and matcher.ratio() >= NAME_SIMILARITY
-    )
+    # SequenceMatcher's two upper bounds of ratio(), computed without building one (its
+    # index of the second name was most of an import's name comparisons): the lengths
+    # (real_quick_ratio), then the letters in common (quick_ratio). Most pairs stop there.
+    total = len(a) + len(b)
+    if 2.0 * min(len(a), len(b)) / total < NAME_SIMILARITY:
+        return False
+    common = sum((_letters(a) & _letters(b)).values())
+    if 2.0 * common / total < NAME_SIMILARITY:
+        return False
+    return SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY
+
+
+@lru_cache(maxsize=65_536)
+def _letters(key: str) -> Counter:
+    return Counter(key)
 
 
 def find_duplicates(actor: Actor, limit: int = 10) -> list[Duplicate]:
