@@ -14,6 +14,7 @@ class DirectoryConfig(AppConfig):
             photos,  # noqa: F401 (connects the file clean-up on photo deletion)
             ratelimit,  # noqa: F401 (registers the shared cache and proxies check)
             security_txt,  # noqa: F401 (registers the SECURITY_CONTACT deploy check)
+            site_address,  # noqa: F401 (registers the SITE_URL deploy check)
         )
         from .editorial import images  # noqa: F401 (same for articles' images)
         from .roles import sync_roles

@@ -83,6 +83,7 @@ def test_deploy_check_is_clean_in_production_mode(tmp_path):
         TOUTPRES_VAR_DIR=str(tmp_path),
         SECRET_KEY="x" * 20 + "production-grade-secret-key-0123456789-abcdefghijkl",
         ALLOWED_HOSTS="toutpres.example",
+        SITE_URL="https://toutpres.example",
         SECURITY_CONTACT="securite@toutpres.example",
         DJANGO_SETTINGS_MODULE="config.settings",
     )

@@ -211,7 +211,7 @@ def _build(
         )
     handle, temporary = tempfile.mkstemp(dir=where, prefix=f".{fmt.key}-", suffix=".part")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+        with os.fdopen(handle, "w", encoding=writers.encoding(fmt.key), newline="") as out:
             if fmt.key == "csv":
                 count = writers.write_csv(rows, out, settings.TOUTPRES_OPEN_DATA["CSV_DELIMITER"])
             elif fmt.key == "geojson":

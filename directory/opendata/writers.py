@@ -3,6 +3,7 @@
 import json
 from xml.sax.saxutils import quoteattr
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 
 from ..spreadsheet import DictWriter
@@ -21,6 +22,16 @@ def csv_row(record: dict) -> dict:
         row[name] = "|".join(row[name])
     row["position_approximate"] = "true" if row["position_approximate"] else "false"
     return row
+
+
+def encoding(format_key: str, delimiter: str | None = None) -> str:
+    """The text encoding of a file of ``format_key``. A `;` CSV is for French spreadsheets:
+    Excel reads a CSV without a byte-order mark in the system's code page (accents come out
+    as « Ã© »), so it starts with one (« utf-8-sig »). A `,` CSV is for programs, which
+    would read the mark as part of the first column's name: none."""
+    if delimiter is None:
+        delimiter = settings.TOUTPRES_OPEN_DATA["CSV_DELIMITER"]
+    return "utf-8-sig" if format_key == "csv" and delimiter == ";" else "utf-8"
 
 
 def write_csv(records, out, delimiter: str) -> int:

@@ -113,7 +113,7 @@ def test_no_private_field_or_home_position_in_any_export(opendata_dir, directory
 
 
 def csv_rows(path, delimiter=";"):
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle, delimiter=delimiter))
 
 
@@ -245,3 +245,24 @@ def test_every_column_is_documented_for_reusers():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "opendata.md").read_text()
     for name in FIELDS:
         assert f"| `{name}` |" in doc, name
+
+
+@pytest.mark.parametrize("delimiter, bom", [(";", True), (",", False)])
+def test_the_semicolon_csv_opens_in_excel_with_its_accents(
+    opendata_dir, directory_data, settings, client, delimiter, bom
+):
+    """Excel reads a CSV without a byte-order mark in the system's code page: « Marché »
+    came out as « MarchÃ© ». The `;` file (French spreadsheets) starts with the UTF-8 mark;
+    the `,` file (programs) does not, or its first column would be named « \\ufeffid »."""
+    settings.TOUTPRES_OPEN_DATA = {**settings.TOUTPRES_OPEN_DATA, "CSV_DELIMITER": delimiter}
+    export(opendata_dir, "csv")
+    raw = (opendata_dir / "tout-pres.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") is bom, raw[:20]
+    assert raw.count(b"\xef\xbb\xbf") == (1 if bom else 0), "one mark, at the start only"
+    text = raw.decode("utf-8-sig")
+    assert text.split(delimiter, 1)[0].strip('"') == FIELDS[0], text[:40]
+    assert "Marché du Mail" in text
+    # What Excel does with the mark: reads UTF-8. Without it, the code page (cp1252).
+    assert "Marché du Mail" in raw.decode("utf-8-sig" if bom else "utf-8")
+    served = b"".join(client.get("/donnees/tout-pres.csv").streaming_content)
+    assert served == raw, "the file served is the file built"

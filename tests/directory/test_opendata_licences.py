@@ -182,7 +182,7 @@ def export(opendata_dir):
 
 
 def csv_rows(path):
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         return {row["name"]: row for row in csv.DictReader(handle, delimiter=";")}
 
 
