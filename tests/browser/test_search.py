@@ -188,3 +188,26 @@ def test_the_map_loads_tiles_with_clusters_then_markers_on_zoom_and_pan(
     page.evaluate("window.toutPresMap.setView([47.70, 1.70], 13)")
     expect(dots).to_have_count(1)
     assert page.console_errors == []
+
+
+def test_the_map_controls_and_the_language_menu_speak_the_page_s_language(
+    page, live_server, directory
+):
+    """Leaflet's zoom buttons said « Zoom in » on French pages, and the French menu offered
+    « Anglais », a word an English reader does not look for."""
+    page.goto(live_server.url + "/?where=Olivet+(45160)&radius=10")
+    zoom_in = page.locator("#map .leaflet-control-zoom-in")
+    expect(zoom_in).to_have_attribute("title", "Zoom avant")
+    expect(page.locator("#map .leaflet-control-zoom-out")).to_have_attribute(
+        "title", "Zoom arrière"
+    )
+    options = page.locator("#lang-select option")
+    assert options.all_inner_texts() == ["Français", "English"], options.all_inner_texts()
+    expect(page.locator("#lang-select option[value=en]")).to_have_attribute("lang", "en")
+
+    page.select_option("#lang-select", "en")
+    page.locator("form.lang button[type=submit]").click()
+    page.wait_for_load_state()
+    expect(page.locator("#map .leaflet-control-zoom-in")).to_have_attribute("title", "Zoom in")
+    expect(page.locator("#map .leaflet-control-zoom-out")).to_have_attribute("title", "Zoom out")
+    assert page.locator("#lang-select option").all_inner_texts() == ["Français", "English"]
