@@ -182,6 +182,14 @@ def _compile_ranking(search) -> tuple[str, list]:
         )
     parts.append(("places(pk, metres)", places))
     link = DistributionLink._meta
+    # With « ouvert … », only the links in use then (the place open, on the link's day):
+    # the producers reached through a place are there when it is, whatever their own hours.
+    in_use, in_use_params = "", []
+    if search.open:
+        links_sql, in_use_params = _sql(
+            search.open_links(DistributionLink.objects.all()).order_by().values("pk")
+        )
+        in_use = f" AND l.{quote(link.pk.column)} IN ({links_sql})"
     # The places in range first, then their links by the place index: CROSS JOIN fixes that
     # order on SQLite (its planner otherwise scans every link); PostgreSQL plans it the same.
     parts.append(
@@ -190,8 +198,9 @@ def _compile_ranking(search) -> tuple[str, list]:
             (
                 f"SELECT l.{quote(link.pk.column)}, l.{quote('actor_id')}, p.metres "  # noqa: S608 (identifiers from model meta)
                 f"FROM places p CROSS JOIN {quote(link.db_table)} l "
-                f"WHERE l.{quote('place_id')} = p.pk AND l.{quote('actor_id')} NOT IN (SELECT pk FROM direct)",
-                [],
+                f"WHERE l.{quote('place_id')} = p.pk AND l.{quote('actor_id')} NOT IN (SELECT pk FROM direct)"
+                f"{in_use}",
+                in_use_params,
             ),
         )
     )
@@ -208,18 +217,20 @@ def _compile_ranking(search) -> tuple[str, list]:
             ),
         )
     )
-    # Reached-through actors must pass the same filters: the filtered queryset, restricted to
-    # the candidates (a short list looked up by primary key).
+    # Reached-through actors must pass the same filters but their own hours (their link
+    # said when they are there): the filtered queryset, restricted to the candidates (a
+    # short list looked up by primary key).
+    reachable = search.filtered(own_hours=False)
     from_allowed = ", ".join(f"a.{c}" for c in carried)
     if read_connection().vendor == "postgresql":
         # Each candidate looked up by its key (LATERAL): joined with a list of the allowed
         # ones, PostgreSQL, which expects one row from each, compared every row with every
         # other (a tenth of the statement).
-        allowed = _carried(filtered.filter(pk=RawSQL("n.pk", [])))  # noqa: S611 (no user input)
+        allowed = _carried(reachable.filter(pk=RawSQL("n.pk", [])))  # noqa: S611 (no user input)
         reached, reached_params = _sql(allowed)
         reached = f"FROM nearest n CROSS JOIN LATERAL ({reached}) a"
     else:
-        allowed = _carried(filtered.filter(pk__in=RawSQL("SELECT pk FROM nearest", [])))  # noqa: S611 (no user input)
+        allowed = _carried(reachable.filter(pk__in=RawSQL("SELECT pk FROM nearest", [])))  # noqa: S611 (no user input)
         allowed_columns = ", ".join(quote(n) for n in _columns(allowed))
         # Materialised: inlined, the planner matched each row with every reached-through actor.
         parts.append((f"allowed({allowed_columns}) AS MATERIALIZED", _sql(allowed)))

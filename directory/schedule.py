@@ -7,7 +7,7 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from . import clock
 from .hours.osm import is_public_holiday
-from .models import OpeningSlot, ScheduleException
+from .models import Actor, OpeningSlot, ScheduleException
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -62,3 +62,63 @@ def open_on(queryset, weekday: int, today: datetime.date):
     regular = Exists(_slots_on(date)) & ~Exists(exceptions.filter(closed=True))
     special = Exists(exceptions.filter(closed=False))
     return not_closed_on(queryset, date).filter(regular | special), date
+
+
+# --- Reached through a place -------------------------------------------------------------
+# A producer reached through a market or pick-up point is there when *that place* is: on
+# the link's day, the place open that day. The producer's own hours (at the farm) say
+# nothing about it. One rule for every output (the ranking, a territory's sellers).
+
+
+def _without_hours(date: datetime.date):
+    """Places keeping no weekly hours of their own (a pick-up point whose links give the
+    day and hours) that nothing closes on ``date``."""
+    closed = ScheduleException.objects.filter(actor=OuterRef("pk"), date=date, closed=True)
+    return not_closed_on(Actor.objects.all(), date).filter(
+        ~Exists(OpeningSlot.objects.filter(actor=OuterRef("pk"))), ~Exists(closed)
+    )
+
+
+def _places_open(date: datetime.date, opened):
+    """The keys of the places open on ``date`` by ``opened`` (open_on or open_at applied to
+    a queryset), or without hours of their own (_without_hours)."""
+    return Actor.objects.filter(
+        Q(pk__in=opened(Actor.objects.all()).values("pk"))
+        | Q(pk__in=_without_hours(date).values("pk"))
+    ).values("pk")
+
+
+def places_open_on(places, weekday: int, today: datetime.date):
+    """Markets and pick-up points of ``places`` open on the next ``weekday`` from ``today``:
+    by their own hours (seasons, exceptions and closures included, as open_on), or, for a
+    place with no weekly hours of its own, when a producer comes that day (its links give
+    the day). Returns them and the date: the markets API and the ranking share this rule."""
+    from .models import DistributionLink
+
+    date = today + datetime.timedelta(days=(weekday - today.weekday()) % 7)
+    opened = open_on(Actor.objects.all(), weekday, today)[0].values("pk")
+    served = DistributionLink.objects.filter(weekday=weekday).values("place_id")
+    without_hours = _without_hours(date).values("pk")
+    return places.filter(Q(pk__in=opened) | Q(pk__in=without_hours) & Q(pk__in=served)), date
+
+
+def links_open_on(links, weekday: int, today: datetime.date):
+    """The DistributionLinks of ``links`` in use on the next ``weekday`` from ``today``: on
+    that day, at a place open that day. Returns them and the date."""
+    date = today + datetime.timedelta(days=(weekday - today.weekday()) % 7)
+    places = _places_open(date, lambda qs: open_on(qs, weekday, today)[0])
+    return links.filter(weekday=weekday, place__in=places), date
+
+
+def links_open_at(links, moment: datetime.datetime):
+    """The DistributionLinks of ``links`` in use at ``moment``: that weekday, within the
+    link's hours when it has them, else while the place is open."""
+    local = moment.astimezone(PARIS)
+    date, time = local.date(), local.time()
+    on_the_day = _places_open(date, lambda qs: open_on(qs, date.weekday(), date)[0])
+    open_now = _places_open(date, lambda qs: open_at(qs, moment))
+    timed = Q(starts__isnull=False, ends__isnull=False)
+    within = Q(starts__lte=time, ends__gt=time)
+    return links.filter(weekday=date.weekday()).filter(
+        (timed & within & Q(place__in=on_the_day)) | (~timed & Q(place__in=open_now))
+    )

@@ -29,7 +29,7 @@ from .models import (
 )
 from .models.expressions import RelatedSlugs
 from .ranking import page_rows, ranked
-from .schedule import WEEKDAYS, open_at, open_on, paris_now
+from .schedule import WEEKDAYS, links_open_at, links_open_on, open_at, open_on, paris_now
 from .serializers import FEATURE_VALUES, LINK_VALUES, actor_url_template, feature, site_root
 
 MIN_RADIUS_KM, MAX_RADIUS_KM, DEFAULT_RADIUS_KM = 5, 100, 20
@@ -282,8 +282,20 @@ class Search:
             | Q(departement__region__code__in=self.regions)
         ).values("pk")
 
-    def filtered(self):
-        """Published actors matching every filter except the place."""
+    def open_links(self, links):
+        """``links`` (DistributionLinks) kept by the « ouvert » filter: a producer reached
+        through a place is there on the link's day, when the place is open (the one rule,
+        directory.schedule.links_open_on). ``links`` itself without the filter."""
+        if self.open == "now":
+            return links_open_at(links, self.now)
+        if self.open:
+            links, self.open_date = links_open_on(links, WEEKDAYS.index(self.open), self.now.date())
+        return links
+
+    def filtered(self, own_hours: bool = True):
+        """Published actors matching every filter except the place. ``own_hours=False``
+        leaves out the « ouvert » filter on their own hours: for actors reached through a
+        place, whose link says when they are there (open_links)."""
         qs = Actor.objects.published()
         if self.kinds:
             qs = qs.filter(kind__in=self.kinds)
@@ -303,22 +315,29 @@ class Search:
                 Q(search_text__contains=word)
                 | Q(pk__in=Actor.objects.filter(categories__in=matching).values("pk"))
             )
-        if self.open == "now":
-            qs = open_at(qs, self.now)
-        elif self.open:
-            qs, self.open_date = open_on(qs, WEEKDAYS.index(self.open), self.now.date())
         if self.bbox:
             qs = qs.in_bbox(self.bbox)
+        own = qs
+        if own_hours and self.open == "now":
+            own = open_at(qs, self.now)
+        elif own_hours and self.open:
+            own, self.open_date = open_on(qs, WEEKDAYS.index(self.open), self.now.date())
         communes = self.territory()
-        if communes is not None:
-            # What belongs to a territory: the actors located in it, and the producers from
-            # elsewhere who sell at one of its markets or deliver to one of its pick-up points
-            # (the platform's rule: where you can buy matters, not where the farm is).
-            selling_there = DistributionLink.objects.filter(
+        if communes is None:
+            return own
+        # What belongs to a territory: the actors located in it, and the producers from
+        # elsewhere who sell at one of its markets or deliver to one of its pick-up points
+        # (the platform's rule: where you can buy matters, not where the farm is), there
+        # on the day asked when one is (open_links), whatever their farm's hours.
+        selling_there = self.open_links(
+            DistributionLink.objects.filter(
                 place__commune__in=communes, place__status=ModerationStatus.PUBLISHED
-            ).values("actor_id")
-            qs = qs.filter(Q(commune__in=communes) | Q(pk__in=selling_there))
-        return qs
+            )
+        ).values("actor_id")
+        if own is qs:  # no hours to check: the plain condition, no subquery
+            return qs.filter(Q(commune__in=communes) | Q(pk__in=selling_there))
+        located = own.filter(commune__in=communes).values("pk")
+        return qs.filter(Q(pk__in=located) | Q(pk__in=selling_there))
 
     def results(self) -> list["Result"]:
         """Ranked results: nearest first around a point (with actors reached through a

@@ -14,7 +14,7 @@ from geodata.models import Commune, Departement, Region
 
 from ..models import Actor, ActorKind, ModerationStatus
 from ..opendata.osm import opening_hours
-from ..schedule import WEEKDAYS
+from ..schedule import WEEKDAYS, paris_now, places_open_on
 from ..search import SlugChoiceField
 from ..serializers import commune_json
 from . import shapes
@@ -45,11 +45,9 @@ class MarketFilter(forms.Form):
         data = self.cleaned_data
         qs = Actor.objects.published().filter(kind__in=data.get("kind") or PLACE_KINDS)
         if data.get("day"):
-            qs = qs.filter(
-                pk__in=Actor.objects.filter(
-                    opening_slots__weekday=WEEKDAYS.index(data["day"])
-                ).values("pk")
-            )
+            # The search's rule (seasons, exceptions, closures; pick-up points by their
+            # links' days), not any slot on that weekday.
+            qs, _date = places_open_on(qs, WEEKDAYS.index(data["day"]), paris_now().date())
         if data.get("departement") or data.get("commune"):
             qs = qs.filter(
                 Q(commune__departement__code__in=data.get("departement") or [])
