@@ -23,3 +23,12 @@ def ld_json(value) -> str:
 def get_item(mapping, key):
     """mapping[key] in a template (Django's dot lookup cannot take a variable key)."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def distance(km_value, approximate=False) -> str:
+    """A distance in kilometres written as everywhere else (the API, the map's popups, the
+    e-mails): « 440 m », « 3,2 km », « 42 km », « environ 12 km » to a commune's pin."""
+    from directory.serializers import km
+
+    return km(km_value, approximate=bool(approximate))
