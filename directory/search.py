@@ -360,7 +360,8 @@ def load_page(results: list[Result], start: int, stop: int):
     page = results[start:stop]
     actors = (
         Actor.objects.filter(pk__in=[r.pk for r in page])
-        .with_places("authorisation")
+        # The région too: a result across its border is labelled with its name.
+        .with_places("authorisation", "commune__departement__region")
         .with_public_coordinates()
         # Pins come as numbers from the database; no geometry is parsed for a page.
         .defer("search_text", "location", "commune__townhall")

@@ -59,7 +59,8 @@ def test_results_in_another_departement_or_region_are_flagged(client, make_actor
         name="Ferme icaunaise", lat=48.0390, lon=3.1250, commune=Commune.objects.get(code="89298")
     )
     html = client.get("/", {"near": "48.0390,3.0580", "radius": 10}).content.decode()
-    assert "Dans une autre région : Yonne" in html
+    # Named: which région, and which of its départements.
+    assert "Dans une autre région : Bourgogne-Franche-Comté (Yonne)" in html
 
 
 def test_large_ids_are_written_without_thousand_separators(client, make_actor):
