@@ -373,8 +373,13 @@ def load_page(results: list[Result], start: int, stop: int):
     ).with_places()
     links = {link.pk: link for link in links}
     out = []
+    today = paris_now().date()
     for r in page:
         actor = by_pk[r.pk]
+        # Closed for the holidays: said on the card (the listing's page says it too).
+        actor.closed_until_shown = (
+            actor.closed_until if actor.closed_until and actor.closed_until >= today else None
+        )
         actor.distance_km = r.distance_km
         actor.reached_through = link = links.get(r.via_link)
         # To a home-based producer (or through one's pick-up point) the distance is to the

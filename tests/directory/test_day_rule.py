@@ -158,3 +158,22 @@ def test_the_markets_api_and_the_search_agree_on_a_market_closed_for_the_holiday
     assert market_names(day="saturday") == []
     assert "Marché du samedi" not in names(api_names(client, open="saturday"))
     assert market_names() == ["Marché du jeudi", "Marché du samedi"]
+
+
+def test_a_temporary_closure_shows_on_the_result_card(client, markets, make_actor):
+    lat, lon = CENTRE
+    make_actor(
+        name="Ferme en congés",
+        lat=lat + 0.01,
+        lon=lon,
+        closed_until=SATURDAY,
+        closed_note="Retour le <b>dimanche</b>",
+    )
+    near = {"near": f"{lat},{lon}", "radius": 20}
+    html = client.get("/", near).content.decode()
+    card = html[html.index("Ferme en congés") :][:1500]
+    assert "Fermé jusqu'au samedi 5 décembre inclus." in card, card
+    assert "Retour le &lt;b&gt;dimanche&lt;/b&gt;" in card
+    clock.freeze(datetime.datetime(2026, 12, 6, 9, 0, tzinfo=PARIS))  # the Sunday after
+    html = client.get("/", near).content.decode()
+    assert "Ferme en congés" in html and "Fermé jusqu" not in html
