@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +25,7 @@ from .models import (
     DistributionLink,
     Label,
     ModerationStatus,
+    OpeningSlot,
     SaleMode,
 )
 from .models.expressions import RelatedSlugs
@@ -365,7 +366,13 @@ def load_page(results: list[Result], start: int, stop: int):
         .with_public_coordinates()
         # Pins come as numbers from the database; no geometry is parsed for a page.
         .defer("search_text", "location", "commune__townhall")
-        .prefetch_related("categories", "labels", "sale_modes", "opening_slots")
+        .prefetch_related(
+            "categories",
+            "labels",
+            "sale_modes",
+            # Each slot's season in the same query: a market's card shows its dates.
+            Prefetch("opening_slots", OpeningSlot.objects.select_related("season")),
+        )
     )
     by_pk = {a.pk: a for a in actors}
     links = DistributionLink.objects.filter(

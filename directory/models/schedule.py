@@ -48,6 +48,27 @@ class Season(models.Model):
                     _("Date de saison invalide : %(d)s/%(m)s.") % {"d": day, "m": month}
                 )
 
+    def period(self) -> str:
+        """Its dates as people say them, in the active language: « d'avril à octobre » for
+        whole months, else « du 15 avril au 15 octobre »."""
+        import calendar
+        import datetime
+
+        from django.utils.formats import date_format
+        from django.utils.translation import gettext
+
+        start = datetime.date(2024, self.start_month, self.start_day)
+        end = datetime.date(2024, self.end_month, self.end_day)
+        if self.start_day == 1 and self.end_day == calendar.monthrange(2024, self.end_month)[1]:
+            first, last = date_format(start, "F"), date_format(end, "F")
+            if first[:1].lower() in "aeiouyéè":
+                return gettext("d’%(start)s à %(end)s") % {"start": first, "end": last}
+            return gettext("de %(start)s à %(end)s") % {"start": first, "end": last}
+        return gettext("du %(start)s au %(end)s") % {
+            "start": date_format(start, "j F"),
+            "end": date_format(end, "j F"),
+        }
+
     def contains(self, date) -> bool:
         """Whether ``date`` falls in this season (bounds included)."""
         start, end, current = (

@@ -32,3 +32,11 @@ def distance(km_value, approximate=False) -> str:
     from directory.serializers import km
 
     return km(km_value, approximate=bool(approximate))
+
+
+@register.filter
+def out_of_season(season) -> bool:
+    """Whether today (Paris) is outside ``season`` (a Season, or None: never)."""
+    from directory.schedule import paris_now
+
+    return season is not None and not season.contains(paris_now().date())

@@ -177,3 +177,32 @@ def test_a_temporary_closure_shows_on_the_result_card(client, markets, make_acto
     clock.freeze(datetime.datetime(2026, 12, 6, 9, 0, tzinfo=PARIS))  # the Sunday after
     html = client.get("/", near).content.decode()
     assert "Ferme en congés" in html and "Fermé jusqu" not in html
+
+
+def test_a_market_s_season_shows_its_dates_and_when_it_is_out_of_it(client, make_actor):
+    from directory.models import Season
+
+    lat, lon = CENTRE
+    market = make_actor(name="Marché d'été", kind=ActorKind.MARKET, lat=lat, lon=lon + 0.01)
+    summer = Season.objects.create(
+        actor=market, name="Été", start_month=4, start_day=1, end_month=10, end_day=31
+    )
+    OpeningSlot.objects.create(
+        actor=market,
+        weekday=5,
+        opens=datetime.time(8),
+        closes=datetime.time(12),
+        season=summer,
+    )
+    near = {"near": f"{lat},{lon}", "radius": 20}
+    clock.freeze(FRIDAY_EVENING)  # December
+    card = client.get("/", near).content.decode()
+    assert "Samedi 8h00–12h00 (d’avril à octobre, hors saison)" in card
+    clock.freeze(datetime.datetime(2027, 6, 4, 18, 0, tzinfo=PARIS))
+    card = client.get("/", near).content.decode()
+    assert "Samedi 8h00–12h00 (d’avril à octobre)" in card
+    summer.start_day, summer.start_month, summer.end_day = 15, 5, 15
+    summer.save()
+    card = client.get("/", near).content.decode()
+    assert "Samedi 8h00–12h00 (du 15 mai au 15 octobre)" in card
+    clock.thaw()
