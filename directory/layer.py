@@ -127,7 +127,7 @@ def layer(request):
         return bad_request(form.errors)
     search = Search.from_form(form, now=clock.now(), resolve_place=False)
     search.point = None  # the viewport is the place here
-    queryset = search.filtered()
+    queryset = search.filtered(hours="own")  # pins stand at their own place
     zoom = form.cleaned_data["zoom"]
     features = None
     if zoom >= CLUSTER_BELOW_ZOOM:
@@ -277,7 +277,7 @@ def tile_features(search, zoom: int, x: int, y: int, version: int) -> list[dict]
     )
     if zoom >= CLUSTER_BELOW_ZOOM:
         rows = list(
-            in_tile(search.filtered())
+            in_tile(search.filtered(hours="own"))
             .with_public_coordinates()
             .order_by("pk")
             .values("pk", "slug", "name", "kind", "lon", "lat")[: MAX_MARKERS + 1]
@@ -290,7 +290,7 @@ def tile_features(search, zoom: int, x: int, y: int, version: int) -> list[dict]
             for _, _, n, lon, lat in clusters(version, zoom, x, y, search.kinds)
         ]
     rows = (
-        in_tile(search.filtered())
+        in_tile(search.filtered(hours="own"))
         .values("cx", "cy")
         .annotate(n=Count("pk"), lon=Avg(_x()), lat=Avg(_y()))
         .order_by("cx", "cy")

@@ -142,7 +142,8 @@ def _carried(queryset, *extra):
 def _compile_ranking(search) -> tuple[str, list]:
     """The ranking's SQL, with the centre and radius as slots (geodata.spatial.Slot)."""
     quote = read_connection().ops.quote_name
-    filtered = search.filtered()
+    # The results in range are open by their own hours (at their own place).
+    filtered = search.filtered(hours="own")
     # The filtered actors in the box with their exact distance, materialised so that the
     # geodesic distance, most of the statement's cost, is computed once a row: a filter on
     # it and the column it ranks by would each compute it.
@@ -186,9 +187,11 @@ def _compile_ranking(search) -> tuple[str, list]:
     # the producers reached through a place are there when it is, whatever their own hours.
     in_use, in_use_params = "", []
     if search.open:
-        links_sql, in_use_params = _sql(
-            search.open_links(DistributionLink.objects.all()).order_by().values("pk")
-        )
+        # Only the links of the places in range: each is checked against its place's hours.
+        of_places = DistributionLink.objects.filter(
+            place_id__in=RawSQL("SELECT pk FROM places", [])
+        )  # noqa: S611 (no user input)
+        links_sql, in_use_params = _sql(search.open_links(of_places).order_by().values("pk"))
         in_use = f" AND l.{quote(link.pk.column)} IN ({links_sql})"
     # The places in range first, then their links by the place index: CROSS JOIN fixes that
     # order on SQLite (its planner otherwise scans every link); PostgreSQL plans it the same.
@@ -220,7 +223,7 @@ def _compile_ranking(search) -> tuple[str, list]:
     # Reached-through actors must pass the same filters but their own hours (their link
     # said when they are there): the filtered queryset, restricted to the candidates (a
     # short list looked up by primary key).
-    reachable = search.filtered(own_hours=False)
+    reachable = search.filtered(hours="reached")
     from_allowed = ", ".join(f"a.{c}" for c in carried)
     if read_connection().vendor == "postgresql":
         # Each candidate looked up by its key (LATERAL): joined with a list of the allowed

@@ -35,15 +35,30 @@ def _slots_on(date: datetime.date):
     return slots.filter(in_season)
 
 
-def open_at(queryset, moment: datetime.datetime):
-    """Actors open at ``moment`` (aware datetime): a slot covers it and no exception closes them,
-    or an exception opens them at that time."""
+def _moment_condition(moment: datetime.datetime):
+    """Open at ``moment`` by its own hours (the actor is the query's row, OuterRef("pk")):
+    a slot covers it and no exception closes it, or an exception opens it then."""
     local = moment.astimezone(PARIS)
     date, time = local.date(), local.time()
     exceptions = ScheduleException.objects.filter(actor=OuterRef("pk"), date=date)
     regular = Exists(_slots_on(date).filter(opens__lte=time, closes__gt=time)) & ~Exists(exceptions)
     special = Exists(exceptions.filter(closed=False, opens__lte=time, closes__gt=time))
-    return not_closed_on(queryset, date).filter(regular | special)
+    return regular | special
+
+
+def _day_condition(date: datetime.date):
+    """Open at some time on ``date`` by its own hours (OuterRef("pk") is the actor)."""
+    exceptions = ScheduleException.objects.filter(actor=OuterRef("pk"), date=date)
+    regular = Exists(_slots_on(date)) & ~Exists(exceptions.filter(closed=True))
+    special = Exists(exceptions.filter(closed=False))
+    return regular | special
+
+
+def open_at(queryset, moment: datetime.datetime):
+    """Actors open at ``moment`` (aware datetime): a slot covers it and no exception closes them,
+    or an exception opens them at that time."""
+    date = moment.astimezone(PARIS).date()
+    return not_closed_on(queryset, date).filter(_moment_condition(moment))
 
 
 def not_closed_on(queryset, date: datetime.date):
@@ -55,70 +70,87 @@ def not_closed_on(queryset, date: datetime.date):
     return queryset
 
 
+def _next(weekday: int, today: datetime.date) -> datetime.date:
+    return today + datetime.timedelta(days=(weekday - today.weekday()) % 7)
+
+
 def open_on(queryset, weekday: int, today: datetime.date):
     """Actors open at some time on the next ``weekday`` (0 = Monday) from ``today`` included."""
-    date = today + datetime.timedelta(days=(weekday - today.weekday()) % 7)
-    exceptions = ScheduleException.objects.filter(actor=OuterRef("pk"), date=date)
-    regular = Exists(_slots_on(date)) & ~Exists(exceptions.filter(closed=True))
-    special = Exists(exceptions.filter(closed=False))
-    return not_closed_on(queryset, date).filter(regular | special), date
+    date = _next(weekday, today)
+    return not_closed_on(queryset, date).filter(_day_condition(date)), date
 
 
-# --- Reached through a place -------------------------------------------------------------
-# A producer reached through a market or pick-up point is there when *that place* is: on
-# the link's day, the place open that day. The producer's own hours (at the farm) say
-# nothing about it. One rule for every output (the ranking, a territory's sellers).
+# --- Places, and producers reached through them ------------------------------------------
+# A producer reached through a market, pick-up point or shop is there when *that place* is:
+# on the link's day, the place open that day (a link without a day: goods on the shelf,
+# while the place is open by its own hours). The producer's own farm hours say nothing
+# about it; its closure (« fermé jusqu'au ») does. A pick-up point that keeps no weekly
+# hours of its own is open when a published producer comes (a link that day). One rule for
+# every output: the ranking, a territory's sellers, the markets API. Every condition is
+# correlated to the row it filters, so it costs what the rows in range cost.
 
 
 def _without_hours(date: datetime.date):
-    """Places keeping no weekly hours of their own (a pick-up point whose links give the
-    day and hours) that nothing closes on ``date``."""
+    """No weekly hours of its own, and no exception closing it on ``date``."""
     closed = ScheduleException.objects.filter(actor=OuterRef("pk"), date=date, closed=True)
-    return not_closed_on(Actor.objects.all(), date).filter(
-        ~Exists(OpeningSlot.objects.filter(actor=OuterRef("pk"))), ~Exists(closed)
+    return ~Exists(OpeningSlot.objects.filter(actor=OuterRef("pk"))) & ~Exists(closed)
+
+
+def _producers_come(**link_filters):
+    from .models import DistributionLink, ModerationStatus
+
+    return Exists(
+        DistributionLink.objects.filter(
+            place=OuterRef("pk"), actor__status=ModerationStatus.PUBLISHED, **link_filters
+        )
     )
 
 
-def _places_open(date: datetime.date, opened):
-    """The keys of the places open on ``date`` by ``opened`` (open_on or open_at applied to
-    a queryset), or without hours of their own (_without_hours)."""
-    return Actor.objects.filter(
-        Q(pk__in=opened(Actor.objects.all()).values("pk"))
-        | Q(pk__in=_without_hours(date).values("pk"))
-    ).values("pk")
-
-
 def places_open_on(places, weekday: int, today: datetime.date):
-    """Markets and pick-up points of ``places`` open on the next ``weekday`` from ``today``:
-    by their own hours (seasons, exceptions and closures included, as open_on), or, for a
-    place with no weekly hours of its own, when a producer comes that day (its links give
-    the day). Returns them and the date: the markets API and the ranking share this rule."""
-    from .models import DistributionLink
+    """Actors of ``places`` open on the next ``weekday`` from ``today``: by their own hours
+    (seasons, exceptions and closures included, as open_on), or, for a place with no weekly
+    hours, when a published producer comes that day. Returns them and the date."""
+    date = _next(weekday, today)
+    served = _without_hours(date) & _producers_come(weekday=weekday)
+    return not_closed_on(places, date).filter(_day_condition(date) | served), date
 
-    date = today + datetime.timedelta(days=(weekday - today.weekday()) % 7)
-    opened = open_on(Actor.objects.all(), weekday, today)[0].values("pk")
-    served = DistributionLink.objects.filter(weekday=weekday).values("place_id")
-    without_hours = _without_hours(date).values("pk")
-    return places.filter(Q(pk__in=opened) | Q(pk__in=without_hours) & Q(pk__in=served)), date
+
+def places_open_at(places, moment: datetime.datetime):
+    """Actors of ``places`` open at ``moment``: by their own hours, or, for a place with no
+    weekly hours, while a published producer is there (a link that day, within its hours)."""
+    local = moment.astimezone(PARIS)
+    date, time = local.date(), local.time()
+    served = _without_hours(date) & _producers_come(
+        weekday=date.weekday(), starts__lte=time, ends__gt=time
+    )
+    return not_closed_on(places, date).filter(_moment_condition(moment) | served)
+
+
+def _the_place():
+    return Actor.objects.filter(pk=OuterRef("place_id"))
 
 
 def links_open_on(links, weekday: int, today: datetime.date):
     """The DistributionLinks of ``links`` in use on the next ``weekday`` from ``today``: on
-    that day, at a place open that day. Returns them and the date."""
-    date = today + datetime.timedelta(days=(weekday - today.weekday()) % 7)
-    places = _places_open(date, lambda qs: open_on(qs, weekday, today)[0])
-    return links.filter(weekday=weekday, place__in=places), date
+    that day at a place open that day, or without a day at a place open that day by its own
+    hours. Returns them and the date."""
+    on_the_day = Exists(places_open_on(_the_place(), weekday, today)[0])
+    own_hours, date = open_on(_the_place(), weekday, today)
+    return links.filter(
+        Q(on_the_day, weekday=weekday) | Q(Exists(own_hours), weekday__isnull=True)
+    ), date
 
 
 def links_open_at(links, moment: datetime.datetime):
     """The DistributionLinks of ``links`` in use at ``moment``: that weekday, within the
-    link's hours when it has them, else while the place is open."""
+    link's hours when it has them (at a place open that day), else while the place is open
+    by its own hours; a link without a day, while the place is open by its own hours."""
     local = moment.astimezone(PARIS)
     date, time = local.date(), local.time()
-    on_the_day = _places_open(date, lambda qs: open_on(qs, date.weekday(), date)[0])
-    open_now = _places_open(date, lambda qs: open_at(qs, moment))
+    on_the_day = Exists(places_open_on(_the_place(), date.weekday(), date)[0])
+    open_now = Exists(open_at(_the_place(), moment))
     timed = Q(starts__isnull=False, ends__isnull=False)
-    within = Q(starts__lte=time, ends__gt=time)
-    return links.filter(weekday=date.weekday()).filter(
-        (timed & within & Q(place__in=on_the_day)) | (~timed & Q(place__in=open_now))
+    that_day = Q(weekday=date.weekday()) & (
+        (timed & Q(starts__lte=time, ends__gt=time) & Q(on_the_day)) | (~timed & Q(open_now))
     )
+    return links.filter(that_day | Q(open_now, weekday__isnull=True))

@@ -30,7 +30,15 @@ from .models import (
 )
 from .models.expressions import RelatedSlugs
 from .ranking import page_rows, ranked
-from .schedule import WEEKDAYS, links_open_at, links_open_on, open_at, open_on, paris_now
+from .schedule import (
+    WEEKDAYS,
+    links_open_at,
+    links_open_on,
+    not_closed_on,
+    paris_now,
+    places_open_at,
+    places_open_on,
+)
 from .serializers import FEATURE_VALUES, LINK_VALUES, actor_url_template, feature, site_root
 
 MIN_RADIUS_KM, MAX_RADIUS_KM, DEFAULT_RADIUS_KM = 5, 100, 20
@@ -293,10 +301,36 @@ class Search:
             links, self.open_date = links_open_on(links, WEEKDAYS.index(self.open), self.now.date())
         return links
 
-    def filtered(self, own_hours: bool = True):
-        """Published actors matching every filter except the place. ``own_hours=False``
-        leaves out the « ouvert » filter on their own hours: for actors reached through a
-        place, whose link says when they are there (open_links)."""
+    def open_day(self) -> datetime.date | None:
+        """The date « ouvert … » asks about (today for « maintenant »), or None."""
+        if self.open == "now":
+            return paris_now(self.now).date()
+        if self.open:
+            today = self.now.date()
+            return today + datetime.timedelta(
+                days=(WEEKDAYS.index(self.open) - today.weekday()) % 7
+            )
+        return None
+
+    def _open_by_own_hours(self, qs):
+        if self.open == "now":
+            return places_open_at(qs, self.now)
+        if self.open:
+            qs, self.open_date = places_open_on(qs, WEEKDAYS.index(self.open), self.now.date())
+        return qs
+
+    def filtered(self, hours: str = "listed"):
+        """Published actors matching every filter except the place.
+
+        With « ouvert … », ``hours`` says whose hours count:
+
+        - ``"own"``: every actor by its own (the results in range, at their own place);
+        - ``"reached"``: none (actors reached through a place, whose link says when they
+          are there, open_links), but an actor closed that day (« fermé jusqu'au ») is not
+          there either;
+        - ``"listed"`` (lists without a point): the actors of a territory by their own,
+          and the producers who sell at one of its places by their link to it.
+        """
         qs = Actor.objects.published()
         if self.kinds:
             qs = qs.filter(kind__in=self.kinds)
@@ -318,27 +352,29 @@ class Search:
             )
         if self.bbox:
             qs = qs.in_bbox(self.bbox)
-        own = qs
-        if own_hours and self.open == "now":
-            own = open_at(qs, self.now)
-        elif own_hours and self.open:
-            own, self.open_date = open_on(qs, WEEKDAYS.index(self.open), self.now.date())
+        own = reached = qs
+        if self.open:
+            own = self._open_by_own_hours(qs)
+            reached = not_closed_on(qs, self.open_day())
         communes = self.territory()
         if communes is None:
-            return own
+            return reached if hours == "reached" else own
         # What belongs to a territory: the actors located in it, and the producers from
         # elsewhere who sell at one of its markets or deliver to one of its pick-up points
-        # (the platform's rule: where you can buy matters, not where the farm is), there
-        # on the day asked when one is (open_links), whatever their farm's hours.
-        selling_there = self.open_links(
-            DistributionLink.objects.filter(
-                place__commune__in=communes, place__status=ModerationStatus.PUBLISHED
-            )
-        ).values("actor_id")
-        if own is qs:  # no hours to check: the plain condition, no subquery
-            return qs.filter(Q(commune__in=communes) | Q(pk__in=selling_there))
+        # (the platform's rule: where you can buy matters, not where the farm is).
+        links = DistributionLink.objects.filter(
+            place__commune__in=communes, place__status=ModerationStatus.PUBLISHED
+        )
+        if hours == "own" or not self.open:
+            sellers = links.values("actor_id")
+            base = own if hours == "own" else qs
+            return base.filter(Q(commune__in=communes) | Q(pk__in=sellers))
+        # There on the day asked through a link in use then (open_links).
+        sellers = self.open_links(links).values("actor_id")
+        if hours == "reached":
+            return reached.filter(Q(commune__in=communes) | Q(pk__in=sellers))
         located = own.filter(commune__in=communes).values("pk")
-        return qs.filter(Q(pk__in=located) | Q(pk__in=selling_there))
+        return reached.filter(Q(pk__in=located) | Q(pk__in=sellers))
 
     def results(self) -> list["Result"]:
         """Ranked results: nearest first around a point (with actors reached through a
