@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from geodata.models import Commune
+from geodata.names import INSEE_CODE, resolve
 
 from .models import ActorKind, DistributionLink
 from .search import Search, SearchForm, load_page
@@ -17,13 +18,52 @@ MAX_ROWS = 300
 
 
 class SheetForm(SearchForm):
-    """The search parameters, with the place given as an INSEE commune code."""
+    """The search parameters, with the place given as a commune: its INSEE code, its postal
+    code or its name, as a town hall's secretary would type it (« Olivet », « 45160 »)."""
 
-    commune = forms.RegexField(regex=r"^(\d{5}|2[AB]\d{3})$", label=_("Commune (code INSEE)"))
+    commune = forms.CharField(max_length=120, label=_("Commune (nom, code postal ou code INSEE)"))
+
+    def clean_commune(self) -> str:
+        """The commune's INSEE code, found exactly (geodata.names) or not at all: a name
+        several communes share is a 400 listing them, never a guess."""
+        value = " ".join(self.cleaned_data["commune"].split())
+        code = value.upper()
+        if INSEE_CODE.match(code) and Commune.objects.filter(code=code).exists():
+            return code
+        # No commune has this code: then it is a postal code.
+        found = resolve(postal_code=code) if INSEE_CODE.match(code) else resolve(name=value)
+        if found.found:
+            return found.code
+        # Namesakes elsewhere in France (Olivet, Loiret and Mayenne): the site's own
+        # communes decide when only one of them is among them.
+        here = set(
+            Commune.objects.filter(code__in=[c.code for c in found.candidates]).values_list(
+                "code", flat=True
+            )
+        )
+        if len(here) == 1:
+            return here.pop()
+        if found.candidates:
+            raise forms.ValidationError(
+                _(
+                    "« %(value)s » : plusieurs communes possibles (%(choices)s). Précisez le code postal."
+                ),
+                params={
+                    "value": value,
+                    "choices": ", ".join(f"{c.label} : {c.code}" for c in found.candidates),
+                },
+            )
+        raise forms.ValidationError(
+            _(
+                "Nous ne trouvons pas « %(value)s ». Tapez le nom de la commune, son code postal ou son code INSEE."
+            ),
+            params={"value": value},
+        )
 
 
 def sheet(request):
-    """GET /fiche/?commune=<insee>&radius=<km> (+ the search filters): print-ready, no JavaScript."""
+    """GET /fiche/?commune=<name, postal or INSEE code>&radius=<km> (+ the search filters):
+    print-ready, no JavaScript."""
     form = SheetForm(request.GET)
     if not form.is_valid():
         return render(request, "directory/sheet_error.html", {"form": form}, status=400)

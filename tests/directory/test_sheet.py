@@ -83,8 +83,49 @@ def test_sheet_bad_parameters_are_a_400_naming_them(client, params):
     assert "<code>" in response.content.decode()
 
 
-def test_sheet_unknown_commune_is_404(client):
-    assert client.get("/fiche/", {"commune": "99999"}).status_code == 404
+def test_sheet_unknown_commune_is_a_400_saying_so(client):
+    response = client.get("/fiche/", {"commune": "99999"})
+    assert response.status_code == 400
+    assert "Nous ne trouvons pas « 99999 »" in response.content.decode()
+    response = client.get("/fiche/", {"commune": "<b>Bloiss</b>"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Nous ne trouvons pas « &lt;b&gt;Bloiss&lt;/b&gt; »" in html and "<b>Bloiss" not in html
+
+
+def test_sheet_commune_by_name_or_postal_code(client, neighbourhood):
+    by_code = client.get("/fiche/", {"commune": "45232", "radius": 10}).content.decode()
+    assert "Acheter local près de Olivet" in by_code
+    for typed in ("Olivet", "olivet", " OLIVET ", "olivet (45)"):
+        response = client.get("/fiche/", {"commune": typed, "radius": 10})
+        assert response.status_code == 200, (typed, response.content[:300])
+        assert "Acheter local près de Olivet" in response.content.decode(), typed
+        assert "Chèvrerie &lt;b&gt;du Val&lt;/b&gt;" in response.content.decode()
+
+
+def test_sheet_postal_code_and_the_insee_code_that_looks_like_one(client):
+    # 45000: Orléans's postal code, no commune's INSEE code.
+    html = client.get("/fiche/", {"commune": "45000", "radius": 10}).content.decode()
+    assert "Acheter local près de Orléans" in html
+    # 45160 is Olivet's postal code and Greneville-en-Beauce's INSEE code: the INSEE code
+    # wins, so that the sheets' links (made with INSEE codes) keep their meaning.
+    html = client.get("/fiche/", {"commune": "45160", "radius": 10}).content.decode()
+    assert "Acheter local près de Greneville-en-Beauce" in html
+
+
+def test_sheet_namesakes_are_listed_never_guessed(client):
+    from django.db.models import Count
+
+    twin = (
+        Commune.objects.values("name").annotate(n=Count("pk")).filter(n__gt=1).order_by("name")
+    ).first()
+    assert twin, "the test territories hold two communes of the same name"
+    response = client.get("/fiche/", {"commune": twin["name"], "radius": 10})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "plusieurs communes possibles" in html
+    for code in Commune.objects.filter(name=twin["name"]).values_list("code", flat=True):
+        assert code in html, f"{twin['name']}: candidate {code} named with its code"
 
 
 def test_print_stylesheet_sets_a4_pages_and_keeps_entries_whole():
